@@ -1,0 +1,44 @@
+# The two commands that matter on a fresh machine with Go:
+#   make demo   runs msctl on a real job against a local Consul agent
+#   make test   prepares the real test servers and runs every test
+SHELL := /usr/bin/env bash
+GO ?= go
+BIN := $(or $(MSCTL_TESTENV_BIN),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/msctl-testenv/bin)
+
+.PHONY: all build demo test testenv vet fmt-check unit generate release-check bench-startup clean
+
+all: build
+
+build:
+	$(GO) build -o bin/msctl ./cmd/msctl
+
+demo: build
+	scripts/demo.sh
+
+testenv:
+	scripts/testenv.sh
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './scripts/tools/*')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+release-check:
+	$(BIN)/goreleaser check
+
+# test is what CI runs (.ci/run): everything, with the real servers.
+test: testenv vet fmt-check unit release-check
+
+generate:
+	$(GO) generate ./...
+
+bench-startup: build
+	scripts/bench/startup.sh
+
+clean:
+	rm -rf bin dist manpages

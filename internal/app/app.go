@@ -1,0 +1,86 @@
+// Package app runs msctl: it builds the command tree, executes it with a
+// context that Ctrl-C cancels, and turns the outcome into one line on stderr
+// and an exit code. This is the only place where errors become exit codes.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/msctl/msctl/internal/cmdutil"
+	"github.com/msctl/msctl/internal/commands"
+	"github.com/msctl/msctl/internal/exitcode"
+	"github.com/msctl/msctl/internal/iostreams"
+)
+
+func init() {
+	// Let every level's PersistentPreRunE run, not only the nearest.
+	cobra.EnableTraverseRunHooks = true
+}
+
+// Main runs msctl with the process's arguments and streams.
+func Main() exitcode.Code {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ios := iostreams.System()
+	return Run(ctx, cmdutil.New(ios), os.Args[1:])
+}
+
+// Run executes msctl with args and returns the exit code. Errors are printed
+// to f.IOStreams.ErrOut as one line: "msctl: <what>: <why>; <hint>".
+func Run(ctx context.Context, f *cmdutil.Factory, args []string) exitcode.Code {
+	root := commands.NewRoot(f)
+	parsed := false
+	// Any untyped error before a command runs comes from cobra's parsing
+	// (unknown command, unknown flag, missing required flag): a usage error.
+	inner := root.PersistentPreRunE
+	root.PersistentPreRunE = func(cmd *cobra.Command, a []string) error {
+		parsed = true
+		if inner != nil {
+			return inner(cmd, a)
+		}
+		return nil
+	}
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return exitcode.UsageError(err, fmt.Sprintf("see `%s --help`", cmd.CommandPath()))
+	})
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return exitcode.OK
+	}
+	code := exitcode.Of(err)
+	var typed *exitcode.Error
+	if !parsed && !errors.As(err, &typed) && !exitcode.IsSilent(err) {
+		code = exitcode.Usage
+		if cmd != nil && strings.HasPrefix(err.Error(), "unknown command") {
+			err = exitcode.UsageError(err, fmt.Sprintf("see `%s --help`", cmd.CommandPath()))
+		}
+	}
+	if ctx.Err() != nil && code != exitcode.OK && !exitcode.IsSilent(err) {
+		code = exitcode.Interrupted
+	}
+	PrintError(f.IOStreams.ErrOut, err)
+	return code
+}
+
+// PrintError writes err as msctl's one-line error message. Silent errors
+// print nothing: their command has already reported.
+func PrintError(w io.Writer, err error) {
+	if err == nil || exitcode.IsSilent(err) {
+		return
+	}
+	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", " ")
+	if hint := exitcode.HintOf(err); hint != "" {
+		msg += "; " + hint
+	}
+	fmt.Fprintf(w, "msctl: %s\n", msg)
+}

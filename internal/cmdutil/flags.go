@@ -1,0 +1,101 @@
+package cmdutil
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/msctl/msctl/internal/exitcode"
+	"github.com/msctl/msctl/internal/output"
+)
+
+// AddOutputFlag adds -o/--output with table, json and yaml, completing its
+// values. The chosen value is validated by ParseOutput in the command.
+func AddOutputFlag(cmd *cobra.Command, target *string) {
+	cmd.Flags().StringVarP(target, "output", "o", string(output.FormatTable),
+		"output format: "+strings.Join(output.Formats, "|"))
+	RegisterEnum(cmd, "output", output.Formats)
+}
+
+// ParseOutput validates an -o value as a usage error.
+func ParseOutput(s string) (output.Format, error) {
+	f, err := output.ParseFormat(s)
+	if err != nil {
+		return "", exitcode.UsageError(err, "")
+	}
+	return f, nil
+}
+
+// RegisterEnum makes a flag complete from a fixed set of values.
+func RegisterEnum(cmd *cobra.Command, flag string, values []string) {
+	_ = cmd.RegisterFlagCompletionFunc(flag, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// CheckEnum returns a usage error unless value is one of allowed.
+func CheckEnum(flag, value string, allowed []string) error {
+	for _, a := range allowed {
+		if value == a {
+			return nil
+		}
+	}
+	return exitcode.Usagef("invalid --%s %q: use one of %s", flag, value, strings.Join(allowed, ", "))
+}
+
+// AddRegistryFlags adds the flags that override the selected context's
+// registry settings. They are read by Factory.Resolve through the FlagSet,
+// not through variables, so that the precedence rules live in one place.
+func AddRegistryFlags(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.String("registry", "", "registry kind or URL: consul://HOST:PORT, etcd://, zk://, nacos://, eureka://, k8s://CONTEXT, serf://, cloudmap://NAMESPACE, dns://SERVER")
+	fl.String("address", "", "registry address HOST:PORT (overrides the context)")
+	fl.String("datacenter", "", "Consul datacenter")
+	fl.String("namespace", "", "registry namespace (Consul Enterprise, Nacos, Kubernetes)")
+	fl.String("partition", "", "Consul admin partition")
+	fl.String("token", "", "registry ACL token (prefer --token-file or MSCTL_TOKEN: flags show up in process lists)")
+	fl.String("token-file", "", "file holding the registry ACL token")
+	fl.String("ca-file", "", "CA bundle to verify the registry's TLS certificate")
+	fl.String("client-cert", "", "client certificate for mTLS to the registry")
+	fl.String("client-key", "", "client key for mTLS to the registry")
+	fl.Bool("tls-skip-verify", false, "do not verify the registry's TLS certificate (insecure)")
+	RegisterEnum(cmd, "registry", []string{"consul://", "etcd://", "zk://", "nacos://", "eureka://", "k8s://", "serf://", "cloudmap://", "dns://"})
+	for _, name := range []string{"ca-file", "client-cert", "client-key", "token-file"} {
+		_ = cmd.MarkFlagFilename(name)
+	}
+}
+
+// NoArgs rejects positional arguments with a usage error.
+func NoArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return exitcode.Usagef("%q takes no arguments, got %q", cmd.CommandPath(), args[0])
+	}
+	return nil
+}
+
+// ExactArgs requires n arguments; names describes them for the message.
+func ExactArgs(n int, names ...string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			what := fmt.Sprintf("%d argument(s)", n)
+			if len(names) > 0 {
+				what = strings.Join(names, " ")
+			}
+			return exitcode.UsageError(
+				fmt.Errorf("%q needs %s, got %d argument(s)", cmd.CommandPath(), what, len(args)),
+				fmt.Sprintf("see `%s --help`", cmd.CommandPath()))
+		}
+		return nil
+	}
+}
+
+// RangeArgs requires between min and max arguments.
+func RangeArgs(min, max int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < min || len(args) > max {
+			return exitcode.UsageError(
+				fmt.Errorf("%q takes %d to %d arguments, got %d", cmd.CommandPath(), min, max, len(args)),
+				fmt.Sprintf("see `%s --help`", cmd.CommandPath()))
+		}
+		return nil
+	}
+}
