@@ -1,0 +1,3 @@
+// Package all imports every registry adapter so that registry.Open knows
+// them. Commands import this package, adapters never do.
+package all
