@@ -49,6 +49,18 @@ type Request struct {
 	Answers any
 	// Force turns conflicts into updates: the user's edits are overwritten.
 	Force bool
+	// Extra are files built by Go code rather than templates (service.yaml
+	// from its schema, for example); they follow the same ownership rules.
+	Extra []File
+}
+
+// File is a file rendered outside the template set.
+type File struct {
+	Path    string
+	Owner   Owner
+	Content []byte
+	// Mode defaults to 0644.
+	Mode os.FileMode
 }
 
 // Change is the plan for one file.
@@ -155,6 +167,9 @@ func (e *Engine) Plan(req Request) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if files, err = addExtra(files, req.Extra); err != nil {
+		return nil, err
+	}
 	answers, err := toAnswerMap(req.Answers)
 	if err != nil {
 		return nil, err
@@ -242,6 +257,33 @@ func renderSet(set *Set, data any) ([]rendered, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].path < out[j].path })
 	return out, nil
+}
+
+func addExtra(files []rendered, extra []File) ([]rendered, error) {
+	for _, f := range extra {
+		if err := checkPath(f.Path); err != nil {
+			return nil, err
+		}
+		for _, r := range files {
+			if r.path == f.Path {
+				return nil, fmt.Errorf("%s is both a template and an extra file", f.Path)
+			}
+		}
+		owner := f.Owner
+		if owner == "" {
+			owner = OwnerGenerated
+		}
+		content := f.Content
+		if owner == OwnerGenerated {
+			var err error
+			if content, err = withHeader(f.Path, content); err != nil {
+				return nil, err
+			}
+		}
+		files = append(files, rendered{path: f.Path, owner: owner, mode: f.Mode, content: content})
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].path < files[j].path })
+	return files, nil
 }
 
 // checkTarget reports whether dir exists, refusing a target that is not a

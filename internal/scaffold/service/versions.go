@@ -1,0 +1,129 @@
+package service
+
+import (
+	"sort"
+	"strings"
+
+	"golang.org/x/mod/semver"
+)
+
+// GoVersion is the go directive of generated projects: the version msctl
+// itself is built and tested with.
+const GoVersion = "1.26.7"
+
+// Require is one line of the generated go.mod's require block.
+type Require struct {
+	Path     string
+	Version  string
+	Indirect bool
+}
+
+// Direct module versions generated projects pin, per feature. Where msctl's
+// own go.mod requires the same module, the version is the same
+// (TestVersionsMatchMsctl), so a generated project builds with what msctl
+// was tested with. The indirect requirements and go.sum lines of each
+// feature are in deps_gen.go, written by `go run ./internal/scaffold/service/gendeps`
+// (which runs go mod tidy on a project with that feature).
+var directRequires = map[string][]Require{
+	"base": {
+		{Path: "github.com/prometheus/client_golang", Version: "v1.23.2"},
+		{Path: "golang.org/x/sync", Version: "v0.22.0"},
+		{Path: "golang.org/x/time", Version: "v0.14.0"},
+	},
+	"consul": {
+		{Path: "github.com/hashicorp/consul/api", Version: "v1.34.5"},
+	},
+}
+
+// Features lists the dependency features a's project needs, "base" first.
+func Features(a Answers) []string {
+	fs := []string{"base"}
+	if a.Registry == "consul" {
+		fs = append(fs, "consul")
+	}
+	return fs
+}
+
+// Direct lists the direct requirements alone (what gendeps starts from).
+func Direct(a Answers) []Require {
+	var reqs []Require
+	for _, f := range Features(a) {
+		reqs = append(reqs, directRequires[f]...)
+	}
+	return merge(reqs)
+}
+
+// Requirements lists the full go.mod requirements for a's features: the
+// union of what go mod tidy chose for each feature, at the highest version
+// any of them chose.
+func Requirements(a Answers) []Require {
+	var reqs []Require
+	for _, f := range Features(a) {
+		reqs = append(reqs, directRequires[f]...)
+		reqs = append(reqs, tidyRequires[f]...)
+	}
+	direct := map[string]bool{}
+	for _, r := range Direct(a) {
+		direct[r.Path] = true
+	}
+	for i := range reqs {
+		reqs[i].Indirect = !direct[reqs[i].Path]
+	}
+	return merge(reqs)
+}
+
+// GoSum is the union of the features' go.sum lines.
+func GoSum(a Answers) []byte {
+	seen := map[string]bool{}
+	var lines []string
+	for _, f := range Features(a) {
+		for _, l := range strings.Split(goSums[f], "\n") {
+			if l != "" && !seen[l] {
+				seen[l] = true
+				lines = append(lines, l)
+			}
+		}
+	}
+	sort.Strings(lines)
+	return []byte(strings.Join(lines, "\n") + "\n")
+}
+
+// merge keeps one line per module at the highest version, sorted as go
+// mod tidy sorts them (direct first).
+func merge(reqs []Require) []Require {
+	by := map[string]Require{}
+	for _, r := range reqs {
+		if prev, ok := by[r.Path]; ok {
+			if semver.Compare(r.Version, prev.Version) <= 0 {
+				continue
+			}
+			r.Indirect = r.Indirect && prev.Indirect
+		}
+		by[r.Path] = r
+	}
+	out := make([]Require, 0, len(by))
+	for _, r := range by {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Indirect != out[j].Indirect {
+			return !out[i].Indirect
+		}
+		return out[i].Path < out[j].Path
+	})
+	return out
+}
+
+// Variant is a project that exercises one dependency feature.
+type Variant struct {
+	Feature string
+	Answers Answers
+}
+
+// DependencyVariants are the projects gendeps tidies, one per feature.
+func DependencyVariants() []Variant {
+	return []Variant{
+		{"base", Answers{Name: "base", Protocols: []string{"http"}, Registry: "none"}},
+		{"consul", Answers{Name: "consul", Protocols: []string{"http"}, Registry: "consul"}},
+	}
+}
