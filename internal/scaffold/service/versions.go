@@ -27,7 +27,7 @@ type Require struct {
 var directRequires = map[string][]Require{
 	"base": {
 		{Path: "github.com/prometheus/client_golang", Version: "v1.23.2"},
-		{Path: "golang.org/x/sync", Version: "v0.22.0"},
+		{Path: "golang.org/x/sync", Version: "v0.23.0"},
 		{Path: "golang.org/x/time", Version: "v0.14.0"},
 	},
 	"consul": {
