@@ -41,6 +41,8 @@ func goCmd(t testing.TB, dir string, args ...string) string {
 var Matrix = []Answers{
 	{Name: "httpsvc", Protocols: []string{"http"}, Registry: "consul"},
 	{Name: "plainsvc", Protocols: []string{"http"}, Registry: "none"},
+	{Name: "grpcsvc", Protocols: []string{"grpc"}, Registry: "consul"},
+	{Name: "http-grpc", Protocols: []string{"http", "grpc"}, Registry: "consul"},
 }
 
 // TestGeneratedProjects generates every variant of the matrix and runs go
