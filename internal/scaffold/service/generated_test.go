@@ -43,6 +43,7 @@ var Matrix = []Answers{
 	{Name: "plainsvc", Protocols: []string{"http"}, Registry: "none"},
 	{Name: "grpcsvc", Protocols: []string{"grpc"}, Registry: "consul"},
 	{Name: "http-grpc", Protocols: []string{"http", "grpc"}, Registry: "consul"},
+	{Name: "wssvc", Protocols: []string{"websocket"}, Registry: "none"},
 }
 
 // TestGeneratedProjects generates every variant of the matrix and runs go

@@ -44,6 +44,7 @@ var (
 	Protocols = []Option{
 		{"protocol", "http", "REST API with versioned routes (/v1/...) and an OpenAPI document"},
 		{"protocol", "grpc", "gRPC API in a versioned proto package (NAME.v1) with committed stubs, health v1 and reflection"},
+		{"protocol", "websocket", "WebSocket hub at /v1/ws: broadcast to all connections and per-connection echo"},
 	}
 	Registries = []Option{
 		{"registry", "consul", "register in Consul with an HTTP health check; deregister on shutdown"},

@@ -33,6 +33,9 @@ var directRequires = map[string][]Require{
 	"consul": {
 		{Path: "github.com/hashicorp/consul/api", Version: "v1.34.5"},
 	},
+	"websocket": {
+		{Path: "github.com/coder/websocket", Version: "v1.8.15"},
+	},
 	"grpc": {
 		{Path: "google.golang.org/grpc", Version: "v1.83.2"},
 		{Path: "google.golang.org/protobuf", Version: "v1.36.12"},
@@ -47,6 +50,9 @@ func Features(a Answers) []string {
 	}
 	if a.Has("grpc") {
 		fs = append(fs, "grpc")
+	}
+	if a.Has("websocket") {
+		fs = append(fs, "websocket")
 	}
 	return fs
 }
@@ -151,5 +157,6 @@ func DependencyVariants() []Variant {
 		{"base", Answers{Name: "base", Protocols: []string{"http"}, Registry: "none"}},
 		{"consul", Answers{Name: "consul", Protocols: []string{"http"}, Registry: "consul"}},
 		{"grpc", Answers{Name: "grpc", Protocols: []string{"grpc"}, Registry: "none"}},
+		{"websocket", Answers{Name: "websocket", Protocols: []string{"websocket"}, Registry: "none"}},
 	}
 }
