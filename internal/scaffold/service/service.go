@@ -44,6 +44,7 @@ var (
 	Protocols = []Option{
 		{"protocol", "http", "REST API with versioned routes (/v1/...) and an OpenAPI document"},
 		{"protocol", "grpc", "gRPC API in a versioned proto package (NAME.v1) with committed stubs, health v1 and reflection"},
+		{"protocol", "graphql", "schema-first GraphQL at /v1/graphql (api/schema.graphql) with a query and a mutation"},
 		{"protocol", "websocket", "WebSocket hub at /v1/ws: broadcast to all connections and per-connection echo"},
 	}
 	Registries = []Option{
@@ -191,6 +192,9 @@ func ServiceFile(a Answers) *servicefile.Service {
 	}
 	if a.Has("http") {
 		s.APIs = append(s.APIs, servicefile.API{Kind: "openapi", Path: "api/openapi.yaml"})
+	}
+	if a.Has("graphql") {
+		s.APIs = append(s.APIs, servicefile.API{Kind: "graphql", Path: "api/schema.graphql"})
 	}
 	if a.Has("grpc") {
 		s.Ports["grpc"] = a.GRPCPort

@@ -36,6 +36,9 @@ var directRequires = map[string][]Require{
 	"websocket": {
 		{Path: "github.com/coder/websocket", Version: "v1.8.15"},
 	},
+	"graphql": {
+		{Path: "github.com/graph-gophers/graphql-go", Version: "v1.11.0"},
+	},
 	"grpc": {
 		{Path: "google.golang.org/grpc", Version: "v1.83.2"},
 		{Path: "google.golang.org/protobuf", Version: "v1.36.12"},
@@ -53,6 +56,9 @@ func Features(a Answers) []string {
 	}
 	if a.Has("websocket") {
 		fs = append(fs, "websocket")
+	}
+	if a.Has("graphql") {
+		fs = append(fs, "graphql")
 	}
 	return fs
 }
@@ -157,6 +163,7 @@ func DependencyVariants() []Variant {
 		{"base", Answers{Name: "base", Protocols: []string{"http"}, Registry: "none"}},
 		{"consul", Answers{Name: "consul", Protocols: []string{"http"}, Registry: "consul"}},
 		{"grpc", Answers{Name: "grpc", Protocols: []string{"grpc"}, Registry: "none"}},
+		{"graphql", Answers{Name: "graphql", Protocols: []string{"graphql"}, Registry: "none"}},
 		{"websocket", Answers{Name: "websocket", Protocols: []string{"websocket"}, Registry: "none"}},
 	}
 }
