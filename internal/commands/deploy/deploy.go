@@ -29,7 +29,7 @@ controller, Argo Rollouts).`,
 		Args:              cmdutil.NoArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
 	}
-	cmd.AddCommand(NewPlanCmd(f, nil), NewSimulateCmd(f, nil), NewLintCmd(f, nil))
+	cmd.AddCommand(NewPlanCmd(f, nil), NewSimulateCmd(f, nil), NewLintCmd(f, nil), NewRecommendCmd(f, nil), NewRenderCmd(f, nil))
 	return cmd
 }
 
