@@ -50,6 +50,11 @@ type Step struct {
 	BlastRPS           float64 `json:"blast_rps"`
 	RollbackAction     string  `json:"rollback_action"`
 	RollbackSeconds    float64 `json:"rollback_seconds"`
+
+	// observeSeconds, when set, is the part of the step in which the new
+	// version serves its full share: a canary's pause after its pods are
+	// ready. Requests are counted over it rather than the whole step.
+	observeSeconds float64
 }
 
 // Summary totals a plan.
@@ -140,7 +145,11 @@ func (b *builder) add(st Step, gate bool) {
 	if st.MirroredPercent > 0 {
 		seen = st.MirroredPercent
 	}
-	st.NewRequests = int64(math.Floor(b.spec.RPS * seen / 100 * st.DurationSeconds))
+	window := st.DurationSeconds
+	if st.observeSeconds > 0 {
+		window = st.observeSeconds
+	}
+	st.NewRequests = int64(math.Floor(b.spec.RPS * seen / 100 * window))
 	if st.BlastRadiusPercent < 0 {
 		st.BlastRadiusPercent = 0
 	} else if st.BlastRadiusPercent == 0 && st.MirroredPercent == 0 {
@@ -283,6 +292,7 @@ func (b *builder) canary() {
 			}
 		}
 		st.DurationSeconds = float64(waves)*b.ready() + cs.Pause.D().Seconds()
+		st.observeSeconds = cs.Pause.D().Seconds()
 		b.add(st, cs.Analysis && w < 100)
 		c0, s0 = c, s
 	}
