@@ -31,10 +31,7 @@ func Lint(p *Plan) []Finding {
 	}
 	if s.Strategy == Canary {
 		for _, st := range p.Steps {
-			if st.Step > len(s.Steps) {
-				break
-			}
-			w := s.Steps[st.Step-1].Weight
+			w := int(st.RequestedTrafficPercent)
 			if routed || w == 0 || w == 100 {
 				continue
 			}

@@ -244,7 +244,12 @@ func (b *builder) routed() bool { return b.spec.TrafficRouter != "none" }
 func (b *builder) canary() {
 	r := b.r
 	c0, s0 := 0, r
-	for _, cs := range b.spec.Steps {
+	steps := b.spec.Steps
+	if steps[len(steps)-1].Weight < 100 {
+		// After its last step a Rollout promotes to 100% on its own.
+		steps = append(steps[:len(steps):len(steps)], CanaryStep{Weight: 100})
+	}
+	for _, cs := range steps {
 		w := cs.Weight
 		st := Step{RequestedTrafficPercent: float64(w)}
 		var c, s int

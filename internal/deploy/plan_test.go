@@ -187,3 +187,19 @@ func TestPlanFile(t *testing.T) {
 		t.Errorf("unknown field: err = %v", err)
 	}
 }
+
+func TestCanaryPromotesAfterLastStep(t *testing.T) {
+	s := DefaultSpec()
+	s.Strategy, s.Replicas = Canary, 10
+	s.Steps, _ = ParseSteps("20,40", Duration(time.Minute), true)
+	p, err := Build(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Steps) != 3 || p.Steps[2].NewReplicas != 10 || p.Steps[2].Gate {
+		t.Errorf("steps = %+v", p.Steps)
+	}
+	if len(p.Spec.Steps) != 2 {
+		t.Errorf("the spec's steps changed: %+v", p.Spec.Steps)
+	}
+}

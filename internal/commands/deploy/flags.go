@@ -152,7 +152,9 @@ func (o *specFlags) spec() (deploy.Spec, error) {
 			return s, bad("pause", err)
 		}
 	}
-	if ch("steps") || ch("pause") || ch("analysis") || (s.Strategy == deploy.Canary && len(s.Steps) == 0) {
+	// Steps from a plan file keep their own pauses and gates unless --steps
+	// replaces them; --pause and --analysis shape the steps parsed here.
+	if ch("steps") || (s.Strategy == deploy.Canary && len(s.Steps) == 0) {
 		spec := o.Steps
 		if spec == "" {
 			spec = "10,25,50,100"
