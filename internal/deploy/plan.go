@@ -183,7 +183,7 @@ func (b *builder) recreate() {
 }
 
 func (b *builder) rolling() {
-	sim := SimulateRolling(b.r, b.spec.MaxSurge, b.spec.MaxUnavailable, b.spec.ReadyTime, 0)
+	sim := simulateRolling(b.r, b.spec.MaxSurge, b.spec.MaxUnavailable, b.spec.ReadyTime, 0, false)
 	for i, s := range sim.Steps {
 		st := Step{
 			Action:      "rolling wave",

@@ -254,8 +254,8 @@ func (s *Spec) Validate() error {
 	if s.Replicas < 0 {
 		return fmt.Errorf("replicas is %d: it must be 0 or more", s.Replicas)
 	}
-	if s.Replicas > 1_000_000 {
-		return fmt.Errorf("replicas is %d: plans stop at 1000000", s.Replicas)
+	if s.Replicas > 100_000 {
+		return fmt.Errorf("replicas is %d: plans stop at 100000 (one Deployment rarely exceeds a few thousand)", s.Replicas)
 	}
 	if s.MaxUnavailable.Percent && s.MaxUnavailable.Value > 100 {
 		return fmt.Errorf("max unavailable %s is over 100%%", s.MaxUnavailable)
