@@ -167,7 +167,7 @@ type AnalysisArg struct {
 // SetHeaderRoute sends requests matching headers to the canary.
 type SetHeaderRoute struct {
 	Name  string               `json:"name"`
-	Match []HeaderRoutingMatch `json:"match"`
+	Match []HeaderRoutingMatch `json:"match,omitempty"`
 }
 
 // HeaderRoutingMatch matches one header.
