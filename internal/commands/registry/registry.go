@@ -35,6 +35,7 @@ refused by the registry (ACL token); 3 registry unreachable within --timeout;
 	cmd.AddCommand(
 		NewServicesCmd(f, nil),
 		NewInstancesCmd(f, nil),
+		NewWatchCmd(f, nil),
 	)
 	return cmd
 }
