@@ -73,6 +73,13 @@ type Watcher interface {
 	WatchInstances(ctx context.Context, service string, index uint64) ([]Instance, uint64, error)
 }
 
+// AllInstancesSource is a registry that can read every instance of every
+// service in bulk, so that a diagnosis of everything needs no request per
+// service.
+type AllInstancesSource interface {
+	AllInstances(ctx context.Context) ([]Instance, error)
+}
+
 // APICall describes the request a write will make, so that commands can name
 // it before (or instead of, with --dry-run) making it.
 type APICall struct {

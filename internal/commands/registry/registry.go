@@ -36,6 +36,7 @@ refused by the registry (ACL token); 3 registry unreachable within --timeout;
 		NewServicesCmd(f, nil),
 		NewInstancesCmd(f, nil),
 		NewWatchCmd(f, nil),
+		NewDoctorCmd(f, nil),
 	)
 	return cmd
 }

@@ -251,11 +251,12 @@ func (r *Registry) Deregister(ctx context.Context, service, id string) error {
 
 // Compile-time checks of the capabilities this adapter provides.
 var (
-	_ registry.Registry          = (*Registry)(nil)
-	_ registry.GossipSource      = (*Registry)(nil)
-	_ registry.DNSSource         = (*Registry)(nil)
-	_ registry.ConsistencySource = (*Registry)(nil)
-	_ registry.LeaderSource      = (*Registry)(nil)
-	_ registry.Watcher           = (*Registry)(nil)
-	_ registry.Registrar         = (*Registry)(nil)
+	_ registry.Registry           = (*Registry)(nil)
+	_ registry.GossipSource       = (*Registry)(nil)
+	_ registry.DNSSource          = (*Registry)(nil)
+	_ registry.ConsistencySource  = (*Registry)(nil)
+	_ registry.LeaderSource       = (*Registry)(nil)
+	_ registry.Watcher            = (*Registry)(nil)
+	_ registry.Registrar          = (*Registry)(nil)
+	_ registry.AllInstancesSource = (*Registry)(nil)
 )

@@ -213,6 +213,11 @@ func (r *Registry) Services(ctx context.Context, q registry.Query) ([]registry.S
 	return out, nil
 }
 
+// AllInstances reads every instance of every service in a few requests.
+func (r *Registry) AllInstances(ctx context.Context) ([]registry.Instance, error) {
+	return r.allInstances(ctx)
+}
+
 // allInstances reads every service instance in the datacenter with its
 // health, from the node list, each node's services and every check.
 func (r *Registry) allInstances(ctx context.Context) ([]registry.Instance, error) {
