@@ -41,6 +41,7 @@ refused by the registry (ACL token); 3 registry unreachable within --timeout;
 		NewDoctorCmd(f, nil),
 		NewRegisterCmd(f, nil),
 		NewDeregisterCmd(f, nil),
+		NewDiffCmd(f, nil),
 	)
 	return cmd
 }
