@@ -11,6 +11,7 @@ import (
 	configcmd "github.com/msctl/msctl/internal/commands/config"
 	deploycmd "github.com/msctl/msctl/internal/commands/deploy"
 	docscmd "github.com/msctl/msctl/internal/commands/docs"
+	registrycmd "github.com/msctl/msctl/internal/commands/registry"
 	versioncmd "github.com/msctl/msctl/internal/commands/version"
 )
 
@@ -75,6 +76,7 @@ with named contexts (see msctl config --help). Every data command takes
 		configcmd.NewCmd(f),
 		docscmd.NewCmd(f),
 		deploycmd.NewCmd(f),
+		registrycmd.NewCmd(f),
 	)
 	return root
 }
