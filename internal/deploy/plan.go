@@ -133,7 +133,9 @@ func (b *builder) add(st Step, gate bool) {
 		st.NewMax = st.NewReplicas
 	}
 	st.MaxPods = max(st.MaxPods, st.OldReplicas+st.NewReplicas)
-	st.MinAvailable = st.OldMinAvailable + st.NewMinAvailable
+	// A simulated step knows its true lowest total, which can be above the
+	// sum of each side's lowest (they need not coincide).
+	st.MinAvailable = max(st.MinAvailable, st.OldMinAvailable+st.NewMinAvailable)
 	if b.r > 0 {
 		// Capped: pods beyond the desired count (an idle blue copy) add
 		// no serving capacity the plan can count on.
@@ -244,6 +246,7 @@ func (b *builder) routed() bool { return b.spec.TrafficRouter != "none" }
 func (b *builder) canary() {
 	r := b.r
 	c0, s0 := 0, r
+	canaryRS, stableRS := replicaSet{}, replicaSet{spec: r, ready: r}
 	steps := b.spec.Steps
 	if steps[len(steps)-1].Weight < 100 {
 		// After its last step a Rollout promotes to 100% on its own.
@@ -252,7 +255,7 @@ func (b *builder) canary() {
 	for _, cs := range steps {
 		w := cs.Weight
 		st := Step{RequestedTrafficPercent: float64(w)}
-		var c, s int
+		var c, s, waves int
 		if b.routed() {
 			// Argo with a router: the canary gets weight's share of pods
 			// rounded up, stable stays fully scaled, and the router sends
@@ -265,36 +268,30 @@ func (b *builder) canary() {
 			st.Action = fmt.Sprintf("set weight %d%% at %s", w, b.spec.TrafficRouter)
 			st.RollbackAction = "abort: router weight to 0, scale canary down"
 		} else {
-			if w == 100 {
-				c, s = r, 0
-			} else {
-				c, s = BasicCanaryCounts(r, w, b.fp.Surge)
-			}
+			// Without a router, step through Argo's reconciliation.
+			t := simulateCanaryStep(r, w, b.fp, canaryRS, stableRS)
+			canaryRS, stableRS = t.canary, t.stable
+			c, s = canaryRS.spec, stableRS.spec
 			if c+s > 0 {
 				st.TrafficPercent = round1(100 * float64(c) / float64(c+s))
 			}
-			cAvail := min(c0, c)
-			stableLow := s0
-			if s < s0 {
-				stableLow = max(s, b.fp.MinAvailable-cAvail)
-				stableLow = min(stableLow, s0)
-			}
-			st.OldMinAvailable, st.NewMinAvailable = stableLow, cAvail
-			st.MaxPods = max(c0+s0, c+s, min(b.fp.MaxPods, c+s0))
+			st.OldMinAvailable, st.NewMinAvailable = t.oldLowest, t.newLowest
+			st.MinAvailable = t.lowestAvailable
+			st.MaxPods = t.peakPods
 			st.Action = fmt.Sprintf("set weight %d%% (replica-weighted)", w)
+			if !t.reached {
+				st.Action += ": never reached"
+			}
 			st.RollbackAction = "abort: scale stable back up, canary to 0"
 			if s < r {
 				st.RollbackSeconds = b.ready()
 			}
+			waves = t.waves
 		}
 		st.OldReplicas, st.NewReplicas = s, c
-		st.OldMax, st.NewMax = max(s, s0), max(c, c0)
-		waves := 0
-		if c > c0 {
+		st.OldMax, st.NewMax = max(st.OldMax, s, s0), max(st.NewMax, c, c0)
+		if b.routed() && c > c0 {
 			waves = 1
-			if !b.routed() {
-				waves = rollbackWaves(c-c0, b.fp)
-			}
 		}
 		st.DurationSeconds = float64(waves)*b.ready() + cs.Pause.D().Seconds()
 		st.observeSeconds = cs.Pause.D().Seconds()

@@ -62,6 +62,9 @@ func TestPlansKeepBounds(t *testing.T) {
 						if st.MaxPods > p.Fenceposts.MaxPods {
 							t.Fatalf("%s r=%d %s/%s step %d: %d pods > %d", strategy, r, sv, uv, st.Step, st.MaxPods, p.Fenceposts.MaxPods)
 						}
+						if strings.Contains(st.Action, "never reached") {
+							t.Fatalf("%s r=%d %s/%s step %d: %s", strategy, r, sv, uv, st.Step, st.Action)
+						}
 						if st.MinAvailable < p.Fenceposts.MinAvailable {
 							t.Fatalf("%s r=%d %s/%s step %d: %d available < %d", strategy, r, sv, uv, st.Step, st.MinAvailable, p.Fenceposts.MinAvailable)
 						}
