@@ -261,7 +261,7 @@ func (r *Rollout) hasAnalysis() bool {
 func ptr[T any](v T) *T { return &v }
 
 func pauseDuration(d Duration) *intstr.IntOrString {
-	is := intstr.FromString(d.D().String())
+	is := intstr.FromString(d.String())
 	return &is
 }
 

@@ -96,7 +96,7 @@ func flaggerCanary(spec Spec, w Workload) (*FlaggerCanary, error) {
 	}
 	successMin := 100 - spec.ErrorThreshold
 	a := FlaggerAnalysis{
-		Interval:  interval.String(),
+		Interval:  Duration(interval).String(),
 		Threshold: 5,
 		Metrics:   []FlaggerMetric{{Name: "request-success-rate", ThresholdRange: &FlaggerThresholdRange{Min: &successMin}, Interval: "1m"}},
 	}
@@ -117,12 +117,12 @@ func flaggerCanary(spec Spec, w Workload) (*FlaggerCanary, error) {
 	case BlueGreen:
 		// Blue-green: analysis iterations on the new version for the
 		// observation time, then the switch (provider kubernetes needs no mesh).
-		a.Interval, a.Iterations = "1m0s", iterations(spec.Pause)
+		a.Interval, a.Iterations = "1m", iterations(spec.Pause)
 	case AB:
 		if !contains([]string{"istio", "nginx", "contour", "gateway-api"}, spec.TrafficRouter) {
 			return nil, fmt.Errorf("Flagger A/B testing needs istio, nginx, contour or gateway-api, not %s", spec.TrafficRouter)
 		}
-		a.Interval, a.Iterations = "1m0s", iterations(spec.Pause)
+		a.Interval, a.Iterations = "1m", iterations(spec.Pause)
 		for _, m := range spec.Match {
 			mm, _ := ParseMatch(m)
 			if mm.Kind != "header" && mm.Kind != "cookie" {
@@ -146,7 +146,7 @@ func flaggerCanary(spec Spec, w Workload) (*FlaggerCanary, error) {
 		if spec.TrafficRouter != "istio" && spec.TrafficRouter != "gateway-api" {
 			return nil, fmt.Errorf("Flagger mirrors traffic with istio or gateway-api, not %s", spec.TrafficRouter)
 		}
-		a.Interval, a.Iterations = "1m0s", iterations(spec.Pause)
+		a.Interval, a.Iterations = "1m", iterations(spec.Pause)
 		a.Mirror = true
 		a.MirrorWeight = int32(spec.ShadowPercent)
 	}

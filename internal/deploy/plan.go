@@ -3,6 +3,7 @@ package deploy
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -368,8 +369,22 @@ func round1(f float64) float64 { return math.Round(f*10) / 10 }
 
 // FormatDuration prints seconds compactly: 45s, 5m, 1h2m.
 func FormatDuration(sec float64) string {
-	if sec == 0 {
+	return Duration(sec * float64(time.Second)).String()
+}
+
+// String prints the duration as a Go duration without zero units, rounded
+// to the second: 30s, 5m, 1h30m, 2m30s.
+func (d Duration) String() string {
+	v := time.Duration(d).Round(time.Second)
+	if v == 0 {
 		return "0s"
 	}
-	return time.Duration(sec * float64(time.Second)).Round(time.Second).String()
+	s := v.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -206,3 +206,12 @@ func TestCanaryPromotesAfterLastStep(t *testing.T) {
 		t.Errorf("the spec's steps changed: %+v", p.Spec.Steps)
 	}
 }
+
+func TestDurationString(t *testing.T) {
+	for in, want := range map[time.Duration]string{0: "0s", 30 * time.Second: "30s", 5 * time.Minute: "5m",
+		90 * time.Second: "1m30s", time.Hour: "1h", 90 * time.Minute: "1h30m", 1500 * time.Millisecond: "2s"} {
+		if got := Duration(in).String(); got != want {
+			t.Errorf("%v: got %q, want %q", in, got, want)
+		}
+	}
+}
