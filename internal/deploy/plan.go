@@ -213,7 +213,16 @@ func (b *builder) rolling() {
 		if i == len(sim.Steps)-1 {
 			st.Action, st.DurationSeconds = "complete", 0
 		}
-		st.RollbackSeconds = float64(rollbackWaves(s.NewReplicas, b.fp)) * b.ready()
+		// The exact undo is a rolling update of its own; with very many
+		// ticks (thousands of replicas one at a time) running one per tick
+		// would be quadratic, so those get the wave estimate.
+		st.RollbackSeconds = -1
+		if len(sim.Steps) <= 500 {
+			st.RollbackSeconds = rollbackSeconds(s, b.fp, b.r, b.spec.ReadyTime)
+		}
+		if st.RollbackSeconds < 0 {
+			st.RollbackSeconds = float64(rollbackWaves(s.NewReplicas, b.fp)) * b.ready()
+		}
 		b.add(st, false)
 	}
 }
@@ -284,9 +293,8 @@ func (b *builder) canary() {
 				st.Action += ": never reached"
 			}
 			st.RollbackAction = "abort: scale stable back up, canary to 0"
-			if s < r {
-				st.RollbackSeconds = b.ready()
-			}
+			// An abort sets the weight to 0: the same reconciliation back.
+			st.RollbackSeconds = float64(simulateCanaryStep(r, 0, b.fp, canaryRS, stableRS).waves) * b.ready()
 			waves = t.waves
 		}
 		st.OldReplicas, st.NewReplicas = s, c

@@ -151,6 +151,27 @@ func (r *rollState) reconcile(fp Fenceposts, desired int, failing, describe bool
 	return actions, moved
 }
 
+// rollbackSeconds is how long `kubectl rollout undo` takes from a tick of a
+// rolling update: the old ReplicaSet becomes the new one and the controller
+// rolls back under the same bounds; the current new pods that are not ready
+// yet count as unhealthy and are cleaned up first.
+func rollbackSeconds(st SimStep, fp Fenceposts, replicas int, ready Duration) float64 {
+	rs := rollState{old: st.NewReplicas, oldAvail: st.NewAvailable, new: st.OldReplicas, newReady: st.OldAvailable}
+	limit := 4*replicas + 8
+	for tick := 1; tick <= limit; tick++ {
+		rs.newReady += rs.pendingOK
+		rs.pendingOK = 0
+		_, changed := rs.reconcile(fp, replicas, false, false)
+		if rs.old == 0 && rs.newReady == replicas && rs.new == replicas {
+			return float64(tick-1) * ready.D().Seconds()
+		}
+		if !changed && rs.pendingOK == 0 {
+			break
+		}
+	}
+	return -1
+}
+
 // rollbackWaves estimates how many ready-time waves a rolling update needs
 // to move n pods back: each wave moves at most surge+unavailable pods.
 func rollbackWaves(n int, fp Fenceposts) int {
