@@ -287,7 +287,7 @@ func rollout(spec Spec, w Workload) (*Rollout, error) {
 		if spec.PreviewReplicas > 0 {
 			bg.PreviewReplicaCount = ptr(int32(spec.PreviewReplicas))
 		}
-		bg.PostPromotionAnalysis = errorRateAnalysis(w)
+		bg.PostPromotionAnalysis = errorRateAnalysis(w, bg.ActiveService)
 		r.Spec.Strategy.BlueGreen = bg
 		return r, nil
 	}
@@ -303,7 +303,10 @@ func rollout(spec Spec, w Workload) (*Rollout, error) {
 	} else if spec.Strategy != Canary {
 		return nil, fmt.Errorf("%s needs a layer-7 traffic router: set --traffic-router", spec.Strategy)
 	}
-	analysis := errorRateAnalysis(w)
+	analysis := errorRateAnalysis(w, w.Name)
+	if c.CanaryService != "" {
+		analysis = errorRateAnalysis(w, c.CanaryService)
+	}
 	observe := func(p Duration, gate bool) {
 		if p > 0 {
 			c.Steps = append(c.Steps, RolloutStep{Pause: &RolloutPause{Duration: pauseDuration(p)}})
@@ -360,9 +363,12 @@ func rollout(spec Spec, w Workload) (*Rollout, error) {
 	return r, nil
 }
 
-func errorRateAnalysis(w Workload) *RolloutAnalysis {
+// errorRateAnalysis runs the error-rate template against service: the
+// canary's Service when a router splits traffic, so that the gate judges the
+// new version's requests only.
+func errorRateAnalysis(w Workload, service string) *RolloutAnalysis {
 	return &RolloutAnalysis{Templates: []AnalysisTemplateRef{{TemplateName: w.Name + "-error-rate"}},
-		Args: []AnalysisArg{{Name: "service-name", Value: ptr(w.Name)}}}
+		Args: []AnalysisArg{{Name: "service-name", Value: ptr(service)}}}
 }
 
 func trafficRouting(router, name string) *RolloutTrafficRouting {
