@@ -39,6 +39,12 @@ func (rs *replicaSet) forScaleDown(ignoreAvailability bool) int {
 // drained first, and finally keep both within the limits.
 func basicCanaryCounts(replicas, weight int, fp Fenceposts, canary, stable replicaSet) (newCount, stableCount int) {
 	desiredNew, desiredStable := BasicCanaryCounts(replicas, weight, fp.Surge)
+	return canaryCountsToward(replicas, desiredNew, desiredStable, fp, canary, stable)
+}
+
+// canaryCountsToward is basicCanaryCounts with the weight already turned
+// into desired counts.
+func canaryCountsToward(replicas, desiredNew, desiredStable int, fp Fenceposts, canary, stable replicaSet) (newCount, stableCount int) {
 	newCount, stableCount = canary.spec, stable.spec
 	maxAllowed := replicas + fp.Surge
 	scaleUp := maxAllowed - (canary.spec + stable.spec)
@@ -127,7 +133,7 @@ func simulateCanaryStep(replicas, weight int, fp Fenceposts, canary, stable repl
 	limit := 2*replicas + 8
 	for wave := 0; wave <= limit; wave++ {
 		for sync := 0; sync < 64; sync++ {
-			n, s := basicCanaryCounts(replicas, weight, fp, canary, stable)
+			n, s := canaryCountsToward(replicas, desiredNew, desiredStable, fp, canary, stable)
 			switch {
 			case s != stable.spec:
 				stable.scaleTo(s)

@@ -187,6 +187,7 @@ func (b *builder) recreate() {
 
 func (b *builder) rolling() {
 	sim := simulateRolling(b.r, b.spec.MaxSurge, b.spec.MaxUnavailable, b.spec.ReadyTime, 0, false)
+	b.steps = make([]Step, 0, len(sim.Steps))
 	for i, s := range sim.Steps {
 		st := Step{
 			Action:      "rolling wave",

@@ -58,6 +58,9 @@ func simulateRolling(replicas int, maxSurge, maxUnavailable IntOrPercent, ready 
 		FailAt: failAt, LowestAvailable: replicas,
 	}
 	rs := rollState{old: replicas, oldAvail: replicas}
+	// A tick moves about surge+unavailable pods; sizing the slice once
+	// matters for thousands of replicas moved one at a time.
+	sim.Steps = make([]SimStep, 0, replicas/max(1, fp.Surge+fp.Unavailable)+3)
 	// Every tick moves at least one pod or makes one ready, so the loop
 	// ends within a bounded number of ticks; the cap is a safety net.
 	limit := 4*replicas + 8
