@@ -153,11 +153,9 @@ func (b *builder) add(st Step, gate bool) {
 		window = st.observeSeconds
 	}
 	st.NewRequests = int64(math.Floor(b.spec.RPS * seen / 100 * window))
-	if st.BlastRadiusPercent < 0 {
-		st.BlastRadiusPercent = 0
-	} else if st.BlastRadiusPercent == 0 && st.MirroredPercent == 0 {
-		st.BlastRadiusPercent = st.TrafficPercent
-	}
+	// Users are hurt only through the responses they get: a shadow's
+	// responses are discarded, so its mirrored share does not count.
+	st.BlastRadiusPercent = st.TrafficPercent
 	st.BlastRPS = round1(b.spec.RPS * st.BlastRadiusPercent / 100)
 	st.Gate = gate
 	if gate {
@@ -237,11 +235,11 @@ func (b *builder) blueGreen() {
 	delay := b.spec.ScaleDownDelay.D().Seconds()
 	b.add(Step{Action: fmt.Sprintf("start green (%d preview replicas), no user traffic", preview),
 		OldReplicas: r, OldMinAvailable: r, NewReplicas: preview, DurationSeconds: b.ready(),
-		BlastRadiusPercent: -1, RollbackAction: "delete green"}, false)
+		RollbackAction: "delete green"}, false)
 	if preview < r {
 		b.add(Step{Action: "scale green to full size before the switch",
 			OldReplicas: r, OldMinAvailable: r, NewReplicas: r, NewMinAvailable: preview, DurationSeconds: b.ready(),
-			BlastRadiusPercent: -1, RollbackAction: "delete green"}, false)
+			RollbackAction: "delete green"}, false)
 	}
 	b.add(Step{Action: "switch active service to green; blue kept for scale-down delay",
 		OldReplicas: r, OldMinAvailable: r, NewReplicas: r, NewMinAvailable: r,
@@ -323,7 +321,7 @@ func (b *builder) ab() {
 	pct := b.spec.MatchPercent
 	nb := max(1, int(math.Ceil(float64(r)*pct/100)))
 	b.add(Step{Action: "start version B, no traffic yet", OldReplicas: r, OldMinAvailable: r,
-		NewReplicas: nb, DurationSeconds: b.ready(), BlastRadiusPercent: -1, RollbackAction: "delete B"}, false)
+		NewReplicas: nb, DurationSeconds: b.ready(), RollbackAction: "delete B"}, false)
 	st := Step{Action: "route requests matching the rules to B", OldReplicas: r, OldMinAvailable: r,
 		NewReplicas: nb, NewMinAvailable: nb, RequestedTrafficPercent: pct, TrafficPercent: pct,
 		DurationSeconds: b.observe(), RollbackAction: "remove the match rules"}
@@ -342,10 +340,10 @@ func (b *builder) shadow() {
 	pct := b.spec.ShadowPercent
 	ns := max(1, int(math.Ceil(float64(r)*pct/100)))
 	b.add(Step{Action: "start shadow copy, no traffic yet", OldReplicas: r, OldMinAvailable: r,
-		NewReplicas: ns, DurationSeconds: b.ready(), BlastRadiusPercent: -1, RollbackAction: "delete shadow"}, false)
+		NewReplicas: ns, DurationSeconds: b.ready(), RollbackAction: "delete shadow"}, false)
 	b.add(Step{Action: fmt.Sprintf("mirror %g%% of requests; responses discarded", pct), OldReplicas: r, OldMinAvailable: r,
 		NewReplicas: ns, NewMinAvailable: ns, MirroredPercent: pct, DurationSeconds: b.observe(),
-		BlastRadiusPercent: -1, RollbackAction: "stop mirroring"}, true)
+		RollbackAction: "stop mirroring"}, true)
 	b.promoteAndRetire(ns)
 }
 
