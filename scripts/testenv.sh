@@ -57,7 +57,25 @@ apt_install() { # apt_install PACKAGE...: install Debian packages once
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
 }
 
-all=(consul goreleaser)
+etcd() { # Debian's etcd 3.4 server, for the etcd registry adapter's tests
+	if [ -x /usr/bin/etcd ]; then
+		log "etcd: $(/usr/bin/etcd --version | head -1)"
+		return
+	fi
+	log "etcd: installing Debian etcd-server"
+	apt_install etcd-server
+}
+
+zookeeper() { # Debian's ZooKeeper 3.8 (runs on the installed Java 17)
+	if [ -f /usr/share/java/zookeeper.jar ]; then
+		log "zookeeper: /usr/share/java/zookeeper.jar"
+		return
+	fi
+	log "zookeeper: installing Debian zookeeper"
+	apt_install zookeeper
+}
+
+all=(consul goreleaser etcd zookeeper)
 parts=("$@")
 [ ${#parts[@]} -eq 0 ] && parts=("${all[@]}")
 for p in "${parts[@]}"; do
