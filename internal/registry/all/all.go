@@ -3,5 +3,6 @@
 package all
 
 import (
-	_ "github.com/msctl/msctl/internal/registry/etcd" // etcd: naming/endpoints and JSON layouts
+	_ "github.com/msctl/msctl/internal/registry/etcd"      // etcd: naming/endpoints and JSON layouts
+	_ "github.com/msctl/msctl/internal/registry/zookeeper" // ZooKeeper: Curator service discovery
 )
