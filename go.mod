@@ -5,6 +5,7 @@ go 1.26.7
 require (
 	github.com/charmbracelet/lipgloss v1.1.0
 	github.com/go-zookeeper/zk v1.0.4
+	github.com/miekg/dns v1.1.73
 	github.com/rogpeppe/go-internal v1.16.0
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.10
