@@ -20,6 +20,7 @@ log() { printf 'testenv: %s\n' "$*" >&2; }
 # tools module (scripts/tools/go.mod) pins.
 CONSUL_VERSION=1.15.4
 GORELEASER_VERSION=v2.15.1
+SERF_VERSION=v0.10.2
 
 have_version() { # have_version BIN PATTERN: BIN exists and its --version matches
 	[ -x "$1" ] && "$1" version 2>/dev/null | grep "$2" >/dev/null
@@ -75,7 +76,16 @@ zookeeper() { # Debian's ZooKeeper 3.8 (runs on the installed Java 17)
 	apt_install zookeeper
 }
 
-all=(consul goreleaser etcd zookeeper)
+serf() { # Serf agent (MPL-2.0) from the Go module proxy, for the serf adapter's tests
+	if [ -x "$bin/serf" ] && "$bin/serf" version 2>/dev/null | grep "Serf ${SERF_VERSION}" >/dev/null; then
+		log "serf $SERF_VERSION: cached in $bin"
+		return
+	fi
+	log "serf $SERF_VERSION: installing from the Go module proxy"
+	GOBIN="$bin" go install "github.com/hashicorp/serf/cmd/serf@$SERF_VERSION"
+}
+
+all=(consul goreleaser etcd zookeeper serf)
 parts=("$@")
 [ ${#parts[@]} -eq 0 ] && parts=("${all[@]}")
 for p in "${parts[@]}"; do

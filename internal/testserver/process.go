@@ -102,3 +102,6 @@ func dialable(ctx context.Context, addr string) error {
 	}
 	return c.Close()
 }
+
+// interrupt is what a Ctrl-C sends.
+var interrupt = syscall.SIGINT

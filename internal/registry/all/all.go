@@ -5,5 +5,6 @@ package all
 import (
 	_ "github.com/msctl/msctl/internal/registry/dnssrv"    // DNS SRV through any resolver
 	_ "github.com/msctl/msctl/internal/registry/etcd"      // etcd: naming/endpoints and JSON layouts
+	_ "github.com/msctl/msctl/internal/registry/serf"      // Serf members by tag
 	_ "github.com/msctl/msctl/internal/registry/zookeeper" // ZooKeeper: Curator service discovery
 )
