@@ -77,12 +77,15 @@ zookeeper() { # Debian's ZooKeeper 3.8 (runs on the installed Java 17)
 }
 
 serf() { # Serf agent (MPL-2.0) from the Go module proxy, for the serf adapter's tests
-	if [ -x "$bin/serf" ] && "$bin/serf" version 2>/dev/null | grep "Serf ${SERF_VERSION}" >/dev/null; then
+	# serf v0.10.2 still calls itself 0.8.2-dev, so a stamp file records
+	# which module version was installed.
+	if [ -x "$bin/serf" ] && [ "$(cat "$bin/serf.version" 2>/dev/null)" = "$SERF_VERSION" ]; then
 		log "serf $SERF_VERSION: cached in $bin"
 		return
 	fi
 	log "serf $SERF_VERSION: installing from the Go module proxy"
 	GOBIN="$bin" go install "github.com/hashicorp/serf/cmd/serf@$SERF_VERSION"
+	echo "$SERF_VERSION" >"$bin/serf.version"
 }
 
 all=(consul goreleaser etcd zookeeper serf)
