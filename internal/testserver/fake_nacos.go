@@ -20,7 +20,7 @@ import (
 // POST /nacos/v1/auth/login, with Nacos's JSON field names.
 type FakeNacos struct {
 	// Addr is host:port of the fake; URL is http://Addr.
-	Addr, URL string
+	Addr, URL      string
 	user, password string
 
 	srv *httptest.Server
