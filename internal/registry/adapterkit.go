@@ -129,56 +129,23 @@ func Token(c config.Context) (string, error) {
 	return strings.TrimSpace(string(b)), nil
 }
 
-// Summarize groups instances by service into Services with health counts,
-// the union of their tags and the versions seen, sorted by name. Instances
-// not carrying tag q.Tag are left out when q.Tag is set; a service with no
-// instance left is dropped.
-func Summarize(instances []Instance, q Query) []Service {
-	byName := map[string]*Service{}
-	tags := map[string]map[string]bool{}
-	versions := map[string]map[string]bool{}
+// SummarizeAll groups instances by service into Services (through
+// Summarize), sorted by name. Instances not carrying tag q.Tag are left out
+// when q.Tag is set; a service with no instance left is dropped.
+func SummarizeAll(instances []Instance, q Query) []Service {
+	byName := map[string][]Instance{}
 	for _, in := range instances {
-		if q.Tag != "" && !HasTag(in, q.Tag) {
+		if q.Tag != "" && !HasTag(in.Tags, q.Tag) {
 			continue
 		}
-		s := byName[in.Service]
-		if s == nil {
-			s = &Service{Name: in.Service, ByHealth: map[Health]int{}}
-			byName[in.Service] = s
-			tags[in.Service] = map[string]bool{}
-			versions[in.Service] = map[string]bool{}
-		}
-		s.Instances++
-		h := in.Health
-		if h == "" {
-			h = Unknown
-		}
-		s.ByHealth[h]++
-		for _, t := range in.Tags {
-			tags[in.Service][t] = true
-		}
-		if in.Version != "" {
-			versions[in.Service][in.Version] = true
-		}
+		byName[in.Service] = append(byName[in.Service], in)
 	}
 	out := make([]Service, 0, len(byName))
-	for name, s := range byName {
-		s.Tags = sortedKeys(tags[name])
-		s.Versions = sortedKeys(versions[name])
-		out = append(out, *s)
+	for name, ins := range byName {
+		out = append(out, Summarize(name, ins))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
-}
-
-// HasTag says whether the instance carries tag t.
-func HasTag(in Instance, t string) bool {
-	for _, x := range in.Tags {
-		if x == t {
-			return true
-		}
-	}
-	return false
 }
 
 // WorstHealth folds check states into an instance state: any critical
@@ -210,27 +177,4 @@ func SplitHostPort(s string) (string, int) {
 	}
 	port, _ := strconv.Atoi(p)
 	return host, port
-}
-
-// VersionOf picks an instance's version from its metadata: the "version"
-// key, then common alternatives.
-func VersionOf(meta map[string]string) string {
-	for _, k := range []string{"version", "Version", "app.version", "service.version"} {
-		if v := meta[k]; v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-func sortedKeys(m map[string]bool) []string {
-	if len(m) == 0 {
-		return nil
-	}
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

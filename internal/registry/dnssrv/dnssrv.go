@@ -106,7 +106,7 @@ func (r *Registry) Services(ctx context.Context, q registry.Query) ([]registry.S
 		}
 		all = append(all, ins...)
 	}
-	out := registry.Summarize(all, q)
+	out := registry.SummarizeAll(all, q)
 	if q.Tag == "" {
 		for _, s := range missing {
 			out = append(out, registry.Service{Name: s, ByHealth: map[registry.Health]int{}})

@@ -173,7 +173,7 @@ func (r *Registry) Services(ctx context.Context, q registry.Query) ([]registry.S
 		}
 		all = append(all, in)
 	}
-	return registry.Summarize(all, q), nil
+	return registry.SummarizeAll(all, q), nil
 }
 
 // Instances implements registry.Registry, with one lease lookup per
@@ -337,7 +337,7 @@ func (r *Registry) parse(x *kv) (in registry.Instance, lease int64, ok bool) {
 	in.Meta = flatten(metaRaw)
 	in.Version = v.Version
 	if in.Version == "" {
-		in.Version = registry.VersionOf(in.Meta)
+		in.Version = registry.VersionOf(in.Tags, in.Meta)
 	}
 	return in, x.lease, true
 }

@@ -140,7 +140,7 @@ func (r *Registry) Services(ctx context.Context, q registry.Query) ([]registry.S
 			all = append(all, r.toInstance(app.Name, in))
 		}
 	}
-	return registry.Summarize(all, q), nil
+	return registry.SummarizeAll(all, q), nil
 }
 
 // Instances implements registry.Registry. Eureka keeps application names
@@ -253,7 +253,7 @@ func (r *Registry) toInstance(app string, e instanceJ) registry.Instance {
 	if e.VIPAddress != "" {
 		in.Meta["vip_address"] = e.VIPAddress
 	}
-	in.Version = registry.VersionOf(e.Metadata)
+	in.Version = registry.VersionOf(nil, e.Metadata)
 
 	st := registry.Check{ID: "status", Name: "Eureka status", Type: "eureka", Status: statusHealth(e.Status), Output: "status " + e.Status,
 		Definition: e.HealthCheckURL}

@@ -236,7 +236,7 @@ func (r *Registry) Services(ctx context.Context, q registry.Query) ([]registry.S
 		}
 		all = append(all, lists[i]...)
 	}
-	out := registry.Summarize(all, q)
+	out := registry.SummarizeAll(all, q)
 	if q.Tag == "" {
 		for _, n := range empty {
 			out = append(out, registry.Service{Name: n, ByHealth: map[registry.Health]int{}})
@@ -378,7 +378,7 @@ func toInstance(service string, h host) registry.Instance {
 		in.Meta["cluster"] = h.ClusterName
 		in.Tags = []string{"cluster=" + h.ClusterName}
 	}
-	in.Version = registry.VersionOf(h.Metadata)
+	in.Version = registry.VersionOf(nil, h.Metadata)
 
 	check := registry.Check{ID: "nacos-health", Name: "Nacos health", Status: registry.Passing, Output: "healthy"}
 	if h.Ephemeral {

@@ -123,7 +123,7 @@ func (r *Registry) Services(ctx context.Context, q registry.Query) ([]registry.S
 			all = append(all, r.instance(m, s))
 		}
 	}
-	return registry.Summarize(all, q), nil
+	return registry.SummarizeAll(all, q), nil
 }
 
 // Instances implements registry.Registry.

@@ -155,7 +155,7 @@ func (r *Registry) Services(ctx context.Context, q registry.Query) ([]registry.S
 		}
 		all = append(all, ins...)
 	}
-	out := registry.Summarize(all, q)
+	out := registry.SummarizeAll(all, q)
 	if q.Tag == "" {
 		for name := range empty {
 			out = append(out, registry.Service{Name: name, ByHealth: map[registry.Health]int{}})
@@ -277,7 +277,7 @@ func (r *Registry) parse(service, id string, data []byte, stat *zk.Stat, session
 		in.Meta["registered_at"] = time.UnixMilli(ci.RegistrationTimeUTC).UTC().Format(time.RFC3339)
 	}
 	payloadMeta(ci.Payload, in.Meta)
-	in.Version = registry.VersionOf(in.Meta)
+	in.Version = registry.VersionOf(nil, in.Meta)
 
 	// Curator's "enabled" and Spring's instance_status say whether the
 	// instance should get traffic; a Eureka-style status maps as Eureka's.
