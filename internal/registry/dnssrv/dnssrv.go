@@ -88,7 +88,7 @@ func (r *Registry) Name(service string) string {
 // instances.
 func (r *Registry) Services(ctx context.Context, q registry.Query) ([]registry.Service, error) {
 	if q.Filter != "" {
-		return nil, fmt.Errorf("the dns registry does not support --filter")
+		return nil, fmt.Errorf("%w: the dns registry does not support --filter", registry.ErrInvalidQuery)
 	}
 	if len(r.services) == 0 {
 		return nil, fmt.Errorf("DNS cannot list services: name them in the address, e.g. dns://%s?services=web,api", r.server)

@@ -23,6 +23,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -44,6 +45,7 @@ type Registry struct {
 	endpoints []string
 	prefix    string
 	cfg       clientv3.Config
+	mu        sync.Mutex // guards client: the doctor reads concurrently
 	client    *clientv3.Client
 	now       func() time.Time
 }
@@ -106,6 +108,8 @@ func (r *Registry) Prefix() string { return r.prefix }
 
 // Close releases the client, if one was made.
 func (r *Registry) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.client == nil {
 		return nil
 	}
@@ -113,6 +117,8 @@ func (r *Registry) Close() error {
 }
 
 func (r *Registry) connect(ctx context.Context) (*clientv3.Client, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.client != nil {
 		return r.client, nil
 	}
@@ -136,7 +142,7 @@ func (r *Registry) wrap(err error) error {
 	msg := err.Error()
 	if strings.Contains(msg, "authentication failed") || strings.Contains(msg, "permission denied") ||
 		strings.Contains(msg, "invalid auth token") || strings.Contains(msg, "user name is empty") {
-		return fmt.Errorf("etcd at %s: %w", strings.Join(r.endpoints, ","), err)
+		return fmt.Errorf("etcd at %s: %w: %v", strings.Join(r.endpoints, ","), registry.ErrPermissionDenied, err)
 	}
 	return r.unreachable(err)
 }
@@ -145,11 +151,11 @@ func (r *Registry) wrap(err error) error {
 // lists live leases once, whatever the number of services.
 func (r *Registry) Services(ctx context.Context, q registry.Query) ([]registry.Service, error) {
 	if q.Filter != "" {
-		return nil, fmt.Errorf("the etcd registry does not support --filter")
+		return nil, fmt.Errorf("%w: the etcd registry does not support --filter", registry.ErrInvalidQuery)
 	}
 	ctx, cancel := registry.WithDefaultTimeout(ctx)
 	defer cancel()
-	kvs, err := r.read(ctx, r.prefix)
+	kvs, _, err := r.read(ctx, r.prefix, false)
 	if err != nil {
 		return nil, err
 	}
@@ -179,19 +185,54 @@ func (r *Registry) Services(ctx context.Context, q registry.Query) ([]registry.S
 // Instances implements registry.Registry, with one lease lookup per
 // distinct lease.
 func (r *Registry) Instances(ctx context.Context, service string) ([]registry.Instance, error) {
+	return r.InstancesWith(ctx, service, registry.Consistent)
+}
+
+// InstancesWith implements registry.ConsistencySource: a stale read is
+// etcd's serializable read, answered by whichever member the client talks
+// to from its local copy; a consistent read is linearizable.
+func (r *Registry) InstancesWith(ctx context.Context, service string, mode registry.Consistency) ([]registry.Instance, error) {
 	ctx, cancel := registry.WithDefaultTimeout(ctx)
 	defer cancel()
-	kvs, err := r.read(ctx, r.prefix+service+"/")
+	kvs, _, err := r.read(ctx, r.prefix+service+"/", mode == registry.Stale)
 	if err != nil {
 		return nil, err
 	}
-	cl, _ := r.connect(ctx)
+	out, err := r.withLeases(ctx, kvs, service)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: no instance under %q in etcd", registry.ErrServiceNotFound, r.prefix+service+"/")
+	}
+	return out, nil
+}
+
+// AllInstances implements registry.AllInstancesSource: one read of the
+// prefix, one lease lookup per distinct lease.
+func (r *Registry) AllInstances(ctx context.Context) ([]registry.Instance, error) {
+	ctx, cancel := registry.WithDefaultTimeout(ctx)
+	defer cancel()
+	kvs, _, err := r.read(ctx, r.prefix, false)
+	if err != nil {
+		return nil, err
+	}
+	return r.withLeases(ctx, kvs, "")
+}
+
+// withLeases parses the keys (of service only, unless it is "") and fills
+// in their leases.
+func (r *Registry) withLeases(ctx context.Context, kvs []*kv, service string) ([]registry.Instance, error) {
+	cl, err := r.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
 	type leaseInfo struct{ granted, left int64 }
 	leases := map[int64]leaseInfo{}
 	var out []registry.Instance
 	for _, kv := range kvs {
 		in, lease, ok := r.parse(kv)
-		if !ok || in.Service != service {
+		if !ok || service != "" && in.Service != service {
 			continue
 		}
 		if lease != 0 {
@@ -227,10 +268,12 @@ func (r *Registry) Instances(ctx context.Context, service string) ([]registry.In
 		}
 		out = append(out, in)
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: no instance under %q in etcd", registry.ErrServiceNotFound, r.prefix+service+"/")
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Service != out[j].Service {
+			return out[i].Service < out[j].Service
+		}
+		return out[i].ID < out[j].ID
+	})
 	return out, nil
 }
 
@@ -238,11 +281,12 @@ func (r *Registry) Instances(ctx context.Context, service string) ([]registry.In
 // pieces rather than in one response.
 const pageSize = 1000
 
-// read returns every key under prefix, page by page, at one revision.
-func (r *Registry) read(ctx context.Context, prefix string) ([]*kv, error) {
+// read returns every key under prefix, page by page, at one revision,
+// and that revision.
+func (r *Registry) read(ctx context.Context, prefix string, serializable bool) ([]*kv, int64, error) {
 	cl, err := r.connect(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	end := clientv3.GetPrefixRangeEnd(prefix)
 	key := prefix
@@ -251,22 +295,25 @@ func (r *Registry) read(ctx context.Context, prefix string) ([]*kv, error) {
 	}
 	var out []*kv
 	var rev int64
-	for page := 0; ; page++ {
+	for {
 		opts := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(pageSize),
 			clientv3.WithSort(clientv3.SortByKey, clientv3.SortAscend)}
 		if rev != 0 {
 			opts = append(opts, clientv3.WithRev(rev))
 		}
+		if serializable {
+			opts = append(opts, clientv3.WithSerializable())
+		}
 		resp, err := cl.Get(ctx, key, opts...)
 		if err != nil {
-			return nil, r.wrap(err)
+			return nil, 0, r.wrap(err)
 		}
 		rev = resp.Header.Revision
 		for _, x := range resp.Kvs {
 			out = append(out, &kv{key: string(x.Key), value: x.Value, lease: x.Lease})
 		}
 		if !resp.More || len(resp.Kvs) == 0 {
-			return out, nil
+			return out, rev, nil
 		}
 		key = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
 	}

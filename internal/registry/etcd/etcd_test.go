@@ -175,3 +175,48 @@ func TestOpenSettings(t *testing.T) {
 		t.Error("a token without user:password should be refused")
 	}
 }
+
+func TestEtcdCapabilities(t *testing.T) {
+	srv := testserver.StartEtcd(t)
+	seed(t, srv.ClientAddr)
+	ctx := context.Background()
+	r, err := Open(config.Context{Address: srv.ClientAddr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	er := r.(*Registry)
+	defer er.Close()
+
+	leader, err := er.Leader(ctx)
+	if err != nil || leader != "http://"+srv.ClientAddr {
+		t.Errorf("leader = %q, %v", leader, err)
+	}
+	stale, err := er.InstancesWith(ctx, "greeter", registry.Stale)
+	if err != nil || len(stale) != 2 {
+		t.Errorf("stale read = %+v, %v", stale, err)
+	}
+	all, err := er.AllInstances(ctx)
+	if err != nil || len(all) != 4 {
+		t.Errorf("all instances = %d, %v", len(all), err)
+	}
+
+	ins, idx, err := er.WatchInstances(ctx, "greeter", 0)
+	if err != nil || len(ins) != 2 || idx == 0 {
+		t.Fatalf("first watch: %d instances, index %d, %v", len(ins), idx, err)
+	}
+	go func() {
+		cl, err := clientv3.New(clientv3.Config{Endpoints: []string{srv.ClientAddr}, Logger: zap.NewNop()})
+		if err != nil {
+			return
+		}
+		defer cl.Close()
+		time.Sleep(200 * time.Millisecond)
+		_, _ = cl.Put(context.Background(), "greeter/10.0.0.3:9000", `{"Op":0,"Addr":"10.0.0.3:9000"}`)
+	}()
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	ins, idx2, err := er.WatchInstances(wctx, "greeter", idx)
+	if err != nil || len(ins) != 3 || idx2 <= idx {
+		t.Fatalf("second watch: %d instances, index %d -> %d, %v", len(ins), idx, idx2, err)
+	}
+}

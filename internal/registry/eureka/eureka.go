@@ -109,7 +109,7 @@ func (r *Registry) get(ctx context.Context, path string, out any) error {
 	case resp.StatusCode == http.StatusNotFound:
 		return errNotFound{}
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return fmt.Errorf("eureka at %s refused %s (%s): check the token (user:password)", r.base, path, resp.Status)
+		return fmt.Errorf("eureka at %s refused %s (%s): %w", r.base, path, resp.Status, registry.ErrPermissionDenied)
 	case resp.StatusCode != http.StatusOK:
 		return fmt.Errorf("eureka at %s: GET %s: %s", r.base, path, resp.Status)
 	}
@@ -122,8 +122,17 @@ func (r *Registry) get(ctx context.Context, path string, out any) error {
 // Services implements registry.Registry from one GET /apps.
 func (r *Registry) Services(ctx context.Context, q registry.Query) ([]registry.Service, error) {
 	if q.Filter != "" {
-		return nil, fmt.Errorf("the eureka registry does not support --filter")
+		return nil, fmt.Errorf("%w: the eureka registry does not support --filter", registry.ErrInvalidQuery)
 	}
+	all, err := r.AllInstances(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return registry.SummarizeAll(all, q), nil
+}
+
+// AllInstances implements registry.AllInstancesSource with one GET /apps.
+func (r *Registry) AllInstances(ctx context.Context) ([]registry.Instance, error) {
 	ctx, cancel := registry.WithDefaultTimeout(ctx)
 	defer cancel()
 	var resp struct {
@@ -140,7 +149,7 @@ func (r *Registry) Services(ctx context.Context, q registry.Query) ([]registry.S
 			all = append(all, r.toInstance(app.Name, in))
 		}
 	}
-	return registry.SummarizeAll(all, q), nil
+	return all, nil
 }
 
 // Instances implements registry.Registry. Eureka keeps application names

@@ -123,7 +123,7 @@ func (r *Registry) get(ctx context.Context, path string, q url.Values, out any) 
 		resp.StatusCode != http.StatusOK && (strings.Contains(string(body), "not found") || strings.Contains(string(body), "not exist")):
 		return fmt.Errorf("%w: %s", errNotFound, snippet(body))
 	case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized:
-		return fmt.Errorf("nacos at %s refused %s (%s): check the token", r.base, path, resp.Status)
+		return fmt.Errorf("nacos at %s refused %s (%s): %w", r.base, path, resp.Status, registry.ErrPermissionDenied)
 	case resp.StatusCode != http.StatusOK:
 		return fmt.Errorf("nacos at %s: %s: %s: %s", r.base, path, resp.Status, snippet(body))
 	}
@@ -166,7 +166,7 @@ func (r *Registry) login(ctx context.Context) (string, error) {
 		AccessToken string `json:"accessToken"`
 	}
 	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&out) != nil || out.AccessToken == "" {
-		return "", fmt.Errorf("nacos at %s: login as %s failed (%s): check the token", r.base, r.user, resp.Status)
+		return "", fmt.Errorf("nacos at %s: login as %s failed (%s): %w", r.base, r.user, resp.Status, registry.ErrPermissionDenied)
 	}
 	r.accessToken = out.AccessToken
 	return r.accessToken, nil
@@ -186,7 +186,7 @@ func (r *Registry) splitName(service string) (group, name string) {
 // that answers health counts for every service.
 func (r *Registry) Services(ctx context.Context, q registry.Query) ([]registry.Service, error) {
 	if q.Filter != "" {
-		return nil, fmt.Errorf("the nacos registry does not support --filter")
+		return nil, fmt.Errorf("%w: the nacos registry does not support --filter", registry.ErrInvalidQuery)
 	}
 	ctx, cancel := registry.WithDefaultTimeout(ctx)
 	defer cancel()
@@ -386,9 +386,10 @@ func toInstance(service string, h host) registry.Instance {
 		timeout := metaMillis(h.Metadata, "preserved.heart.beat.timeout", h.InstanceHeartBeatTimeOut)
 		del := metaMillis(h.Metadata, "preserved.ip.delete.timeout", h.IPDeleteTimeout)
 		interval := metaMillis(h.Metadata, "preserved.heart.beat.interval", h.InstanceHeartBeatInterval)
+		// The open API does not say when the last heartbeat came, so the
+		// timeout is the check's TTL, not a lease with time left.
 		if timeout > 0 {
-			in.LeaseTTL = time.Duration(timeout) * time.Millisecond
-			check.TTL = in.LeaseTTL
+			check.TTL = time.Duration(timeout) * time.Millisecond
 			in.Meta["heart_beat_timeout_ms"] = strconv.FormatInt(timeout, 10)
 		}
 		if del > 0 {

@@ -61,10 +61,10 @@ func TestNacosAgainstFake(t *testing.T) {
 				t.Fatalf("instances = %+v", ins)
 			}
 			a, b, c := ins[0], ins[1], ins[2]
-			if a.Address != "10.0.0.1" || a.Health != registry.Passing || a.LeaseTTL != 20*time.Second || a.Meta["ip_delete_timeout_ms"] != "30000" || a.Checks[0].Type != "heartbeat" {
+			if a.Address != "10.0.0.1" || a.Health != registry.Passing || a.Checks[0].TTL != 20*time.Second || a.Meta["ip_delete_timeout_ms"] != "30000" || a.Checks[0].Type != "heartbeat" {
 				t.Errorf("a = %+v", a)
 			}
-			if b.Health != registry.Critical || b.LeaseTTL != 15*time.Second || !strings.Contains(b.Checks[0].Output, "heartbeat") {
+			if b.Health != registry.Critical || b.Checks[0].TTL != 15*time.Second || !strings.Contains(b.Checks[0].Output, "heartbeat") {
 				t.Errorf("b = %+v", b)
 			}
 			if c.Health != registry.Warning || c.LeaseTTL != 0 || c.Checks[0].Type != "server-check" {

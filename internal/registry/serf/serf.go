@@ -103,7 +103,7 @@ func deadline(ctx context.Context) time.Time {
 // agent.
 func (r *Registry) classify(err error) error {
 	if strings.Contains(err.Error(), "auth") {
-		return fmt.Errorf("serf agent at %s refused the RPC auth key: %w", r.addr, err)
+		return fmt.Errorf("serf agent at %s refused the RPC auth key: %w: %v", r.addr, registry.ErrPermissionDenied, err)
 	}
 	return &registry.UnreachableError{Kind: "serf", Address: r.addr, Err: err}
 }
@@ -111,7 +111,7 @@ func (r *Registry) classify(err error) error {
 // Services implements registry.Registry from one Members call.
 func (r *Registry) Services(ctx context.Context, q registry.Query) ([]registry.Service, error) {
 	if q.Filter != "" {
-		return nil, fmt.Errorf("the serf registry does not support --filter")
+		return nil, fmt.Errorf("%w: the serf registry does not support --filter", registry.ErrInvalidQuery)
 	}
 	ms, err := r.members(ctx)
 	if err != nil {
@@ -124,6 +124,37 @@ func (r *Registry) Services(ctx context.Context, q registry.Query) ([]registry.S
 		}
 	}
 	return registry.SummarizeAll(all, q), nil
+}
+
+// AllInstances implements registry.AllInstancesSource from one Members
+// call.
+func (r *Registry) AllInstances(ctx context.Context) ([]registry.Instance, error) {
+	ms, err := r.members(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var all []registry.Instance
+	for _, m := range ms {
+		for _, s := range r.servicesOf(m) {
+			all = append(all, r.instance(m, s))
+		}
+	}
+	return all, nil
+}
+
+// Members implements registry.GossipSource: every member the agent knows,
+// with its tags and status.
+func (r *Registry) Members(ctx context.Context) ([]registry.Member, error) {
+	ms, err := r.members(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]registry.Member, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, registry.Member{Name: m.Name, Address: fmt.Sprintf("%s:%d", m.Addr, m.Port), Status: m.Status, Tags: m.Tags})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
 }
 
 // Instances implements registry.Registry.

@@ -35,6 +35,11 @@ func TestSerfAgainstRealCluster(t *testing.T) {
 		t.Errorf("services = %v", got)
 	}
 
+	members, err := r.(*Registry).Members(ctx)
+	if err != nil || len(members) != 3 || members[2].Name != "n3" || members[2].Tags["role"] != "db" || members[0].Status != "alive" {
+		t.Errorf("members = %+v, %v", members, err)
+	}
+
 	// The role tag convention, through the address.
 	byRole, _ := Open(config.Context{Address: agents[0].RPCAddr + "?tag=role"})
 	ins, err := byRole.Instances(ctx, "db")

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/msctl/msctl/internal/registry"
 )
 
 // session is one client session as the `cons` four-letter word lists it.
@@ -106,4 +108,39 @@ func fourLetterWord(ctx context.Context, addr, cmd string) (string, error) {
 	}
 	b, err := io.ReadAll(io.LimitReader(c, 8<<20))
 	return string(b), err
+}
+
+// Leader implements registry.LeaderSource through the `srvr` four-letter
+// word (allowed by default): the server that says it is the leader (or
+// standalone). A follower only serves with a leader, so when every server
+// answering is a follower the ensemble has one outside the configured
+// list; when none serves at all, there is no leader.
+func (r *Registry) Leader(ctx context.Context) (string, error) {
+	ctx, cancel := registry.WithDefaultTimeout(ctx)
+	defer cancel()
+	var lastErr error
+	answered, follower := false, false
+	for _, s := range r.servers {
+		c, cancel := context.WithTimeout(ctx, 2*time.Second)
+		text, err := fourLetterWord(c, s, "srvr")
+		cancel()
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		answered = true
+		switch {
+		case strings.Contains(text, "Mode: leader"), strings.Contains(text, "Mode: standalone"):
+			return s, nil
+		case strings.Contains(text, "Mode: follower"), strings.Contains(text, "Mode: observer"):
+			follower = true
+		}
+	}
+	switch {
+	case follower:
+		return "(a server outside " + strings.Join(r.servers, ",") + ")", nil
+	case answered:
+		return "", nil
+	}
+	return "", r.unreachable(lastErr)
 }

@@ -46,6 +46,7 @@ type Registry struct {
 	servers []string
 	base    string
 	auth    string
+	mu      sync.Mutex // guards conn: the doctor reads concurrently
 	conn    *zk.Conn
 	now     func() time.Time
 }
@@ -74,6 +75,8 @@ func (r *Registry) Kind() string { return "zookeeper" }
 
 // Close ends the session, if one was opened.
 func (r *Registry) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.conn != nil {
 		r.conn.Close()
 	}
@@ -91,6 +94,8 @@ func (r *Registry) unreachable(err error) error {
 // connect opens a session and waits for it within ctx: go-zookeeper
 // otherwise retries forever in the background.
 func (r *Registry) connect(ctx context.Context) (*zk.Conn, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.conn != nil {
 		return r.conn, nil
 	}
@@ -106,7 +111,7 @@ func (r *Registry) connect(ctx context.Context) (*zk.Conn, error) {
 		case ev := <-events:
 			if ev.State == zk.StateAuthFailed {
 				conn.Close()
-				return nil, fmt.Errorf("zookeeper at %s: authentication failed", strings.Join(r.servers, ","))
+				return nil, fmt.Errorf("zookeeper at %s: %w: authentication failed", strings.Join(r.servers, ","), registry.ErrPermissionDenied)
 			}
 			if ev.State != zk.StateHasSession {
 				continue
@@ -127,7 +132,7 @@ func (r *Registry) connect(ctx context.Context) (*zk.Conn, error) {
 // services. A service whose instances have all gone is listed with zero.
 func (r *Registry) Services(ctx context.Context, q registry.Query) ([]registry.Service, error) {
 	if q.Filter != "" {
-		return nil, fmt.Errorf("the zookeeper registry does not support --filter")
+		return nil, fmt.Errorf("%w: the zookeeper registry does not support --filter", registry.ErrInvalidQuery)
 	}
 	ctx, cancel := registry.WithDefaultTimeout(ctx)
 	defer cancel()
@@ -163,6 +168,34 @@ func (r *Registry) Services(ctx context.Context, q registry.Query) ([]registry.S
 		sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	}
 	return out, nil
+}
+
+// AllInstances implements registry.AllInstancesSource.
+func (r *Registry) AllInstances(ctx context.Context) ([]registry.Instance, error) {
+	ctx, cancel := registry.WithDefaultTimeout(ctx)
+	defer cancel()
+	conn, err := r.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names, _, err := conn.Children(r.base)
+	if errors.Is(err, zk.ErrNoNode) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, r.unreachable(err)
+	}
+	sort.Strings(names)
+	sessions := r.sessions(ctx)
+	var all []registry.Instance
+	for _, name := range names {
+		ins, err := r.read(ctx, conn, name, sessions)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, ins...)
+	}
+	return all, nil
 }
 
 // Instances implements registry.Registry.
@@ -304,8 +337,12 @@ func (r *Registry) parse(service, id string, data []byte, stat *zk.Stat, session
 			sc.Status = registry.Passing
 			sc.TTL = s.timeout
 			sc.Output = fmt.Sprintf("session connected from %s, timeout %s", s.client, s.timeout)
-			in.LeaseTTL = s.timeout
+			in.Meta["session_timeout"] = s.timeout.String()
+			// The lease is only reported when its time left is known (the
+			// session is on the server msctl is connected to), so that a
+			// TTL without time left never reads as expired.
 			if !s.lastResponse.IsZero() {
+				in.LeaseTTL = s.timeout
 				hb := s.lastResponse.UTC()
 				in.LastHeartbeat = &hb
 				left := s.timeout - r.now().Sub(s.lastResponse)

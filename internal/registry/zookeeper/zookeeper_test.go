@@ -115,3 +115,12 @@ func TestParseCons(t *testing.T) {
 		t.Errorf("parseCons = %+v", got)
 	}
 }
+
+func TestZooKeeperLeader(t *testing.T) {
+	srv := testserver.StartZooKeeper(t)
+	r, _ := Open(config.Context{Address: srv.Addr})
+	leader, err := r.(*Registry).Leader(context.Background())
+	if err != nil || leader != srv.Addr {
+		t.Errorf("leader = %q, %v; want the standalone server %s", leader, err, srv.Addr)
+	}
+}
