@@ -91,7 +91,7 @@ func (r *Registry) Services(ctx context.Context, q registry.Query) ([]registry.S
 		return nil, fmt.Errorf("%w: the dns registry does not support --filter", registry.ErrInvalidQuery)
 	}
 	if len(r.services) == 0 {
-		return nil, fmt.Errorf("DNS cannot list services: name them in the address, e.g. dns://%s?services=web,api", r.server)
+		return nil, fmt.Errorf("%w: DNS cannot list services: name them in the address, e.g. dns://%s?services=web,api", registry.ErrInvalidQuery, r.server)
 	}
 	var all []registry.Instance
 	var missing []string
