@@ -51,15 +51,16 @@ func ParseAddress(s, defaultHostPort string) (Address, error) {
 	if s == config.Defaults["address"] {
 		s = ""
 	}
-	if scheme, rest, ok := strings.Cut(s, "://"); ok {
-		a.Scheme, s = strings.ToLower(scheme), rest
-	}
+	// The query goes first: its values may hold URLs of their own.
 	if rest, q, ok := strings.Cut(s, "?"); ok {
 		v, err := url.ParseQuery(q)
 		if err != nil {
 			return a, fmt.Errorf("address %q: bad query: %w", s, err)
 		}
 		a.Query, s = v, rest
+	}
+	if scheme, rest, ok := strings.Cut(s, "://"); ok {
+		a.Scheme, s = strings.ToLower(scheme), rest
 	}
 	hosts, p, _ := strings.Cut(s, "/")
 	if p != "" {

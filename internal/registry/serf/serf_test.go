@@ -17,6 +17,7 @@ func TestSerfAgainstRealCluster(t *testing.T) {
 		testserver.SerfOptions{Name: "n1", Tags: map[string]string{"service": "web", "port": "8080", "version": "1.0", "dc": "a"}},
 		testserver.SerfOptions{Name: "n2", Tags: map[string]string{"service": "web,cache", "port": "8081", "version": "1.1", "dc": "a"}},
 		testserver.SerfOptions{Name: "n3", Tags: map[string]string{"role": "db"}},
+		testserver.SerfOptions{Name: "n4"},
 	)
 	r, err := registry.Open(config.Context{Registry: "serf", Address: "serf://" + agents[0].RPCAddr})
 	if err != nil {
@@ -36,7 +37,7 @@ func TestSerfAgainstRealCluster(t *testing.T) {
 	}
 
 	members, err := r.(*Registry).Members(ctx)
-	if err != nil || len(members) != 3 || members[2].Name != "n3" || members[2].Tags["role"] != "db" || members[0].Status != "alive" {
+	if err != nil || len(members) != 4 || members[2].Name != "n3" || members[2].Tags["role"] != "db" || members[0].Status != "alive" {
 		t.Errorf("members = %+v, %v", members, err)
 	}
 
@@ -60,7 +61,8 @@ func TestSerfAgainstRealCluster(t *testing.T) {
 		return fmt.Sprintf("%s=%s/%s %s=%s/%s", ins[0].ID, ins[0].NodeState, ins[0].Health, ins[1].ID, ins[1].NodeState, ins[1].Health)
 	}, "n1=alive/passing n2=left/critical")
 
-	// n3 crashes: the others declare it failed.
+	// n3 crashes: the others declare it failed (n4 is there to confirm n1's
+	// suspicion; alone, n1 would wait its longest timeout, about 18 s).
 	agents[2].Kill()
 	waitFor(t, func() string {
 		ins, err := byRole.Instances(ctx, "db")
@@ -80,8 +82,10 @@ func TestSerfAgainstRealCluster(t *testing.T) {
 func waitFor(t *testing.T, f func() string, want string) {
 	t.Helper()
 	var got string
-	for range 100 {
+	start := time.Now()
+	for range 200 {
 		if got = f(); got == want {
+			t.Logf("%q after %s", want, time.Since(start))
 			return
 		}
 		time.Sleep(200 * time.Millisecond)
