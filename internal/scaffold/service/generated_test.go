@@ -48,6 +48,7 @@ func goCmdEnv(t testing.TB, dir string, env []string, args ...string) string {
 var Matrix = []Answers{
 	{Name: "httpsvc", Protocols: []string{"http"}, Registry: "consul"},
 	{Name: "plainsvc", Protocols: []string{"http"}, Registry: "none"},
+	{Name: "etcdsvc", Protocols: []string{"http", "grpc"}, Registry: "etcd"},
 	{Name: "grpcsvc", Protocols: []string{"grpc"}, Registry: "consul"},
 	{Name: "http-grpc", Protocols: []string{"http", "grpc"}, Registry: "consul"},
 	{Name: "wssvc", Protocols: []string{"websocket"}, Registry: "none"},
