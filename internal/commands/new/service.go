@@ -181,8 +181,10 @@ func RunService(opts *ServiceOptions) error {
 	}
 	if format == output.FormatTable {
 		c := plan.Counts()
-		printf(opts.IO, "\n%s: %d created, %d updated, %d unchanged. Next:\n  cd %s && go test ./... && go run ./cmd/%s\n",
-			relDir(dir), c["create"], c["update"], c["unchanged"], relDir(dir), a.Name)
+		printf(opts.IO, "\n%s: %d created, %d updated, %d unchanged.\n", relDir(dir), c["create"], c["update"], c["unchanged"])
+		if !plan.Existed() {
+			printf(opts.IO, "Next:\n  cd %s && go test ./... && go run ./cmd/%s\n", relDir(dir), a.Name)
+		}
 	}
 	return nil
 }
