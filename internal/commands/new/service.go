@@ -34,8 +34,10 @@ type ServiceOptions struct {
 	Force       bool
 	Upgrade     bool
 	Output      string
-	// Interactive asks the questions in a form (a terminal and no flags).
+	// Interactive asks the questions in a form (a terminal and no flags);
+	// Accessible asks them line by line ($ACCESSIBLE).
 	Interactive bool
+	Accessible  bool
 }
 
 func newServiceCmd(f *cmdutil.Factory, runF func(*ServiceOptions) error) *cobra.Command {
@@ -94,6 +96,7 @@ name, answer or template.`,
 				}
 			}
 			opts.Interactive = len(args) == 0 && cmd.Flags().NFlag() == 0 && opts.IO.CanPrompt()
+			opts.Accessible = f.Getenv("ACCESSIBLE") != ""
 			if runF != nil {
 				return runF(opts)
 			}
@@ -209,7 +212,7 @@ func resolveAnswers(opts *ServiceOptions) (service.Answers, error) {
 			return a, inputErr(err)
 		}
 	case opts.Interactive:
-		if a, err = askService(opts.IO); err != nil {
+		if a, err = askService(opts.IO, opts.Accessible); err != nil {
 			return a, err
 		}
 	case dir != "":
