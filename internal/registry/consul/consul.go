@@ -289,15 +289,17 @@ func (r *Registry) allInstances(ctx context.Context) ([]registry.Instance, error
 // Instances lists the instances of one service with every check (node and
 // service checks, as Consul counts both) and each node's gossip state.
 func (r *Registry) Instances(ctx context.Context, service string) ([]registry.Instance, error) {
-	return r.instances(ctx, service, "")
+	return r.instances(ctx, service, "", true)
 }
 
-// InstancesWith reads the instances with a stale or a consistent read.
+// InstancesWith reads the instances with a stale or a consistent read. It
+// skips the gossip and agent enrichment: the doctor compares these reads
+// with each other, and calls it for every service.
 func (r *Registry) InstancesWith(ctx context.Context, service string, mode registry.Consistency) ([]registry.Instance, error) {
-	return r.instances(ctx, service, mode)
+	return r.instances(ctx, service, mode, false)
 }
 
-func (r *Registry) instances(ctx context.Context, service string, mode registry.Consistency) ([]registry.Instance, error) {
+func (r *Registry) instances(ctx context.Context, service string, mode registry.Consistency, enrich bool) ([]registry.Instance, error) {
 	opts := r.opts(ctx)
 	switch mode {
 	case registry.Stale:
@@ -313,6 +315,9 @@ func (r *Registry) instances(ctx context.Context, service string, mode registry.
 		return nil, fmt.Errorf("consul at %s: %q: %w", r.address, service, registry.ErrServiceNotFound)
 	}
 	out := entriesToInstances(entries)
+	if !enrich {
+		return out, nil
+	}
 	// Gossip state and the agent's fresh check output are extra detail: a
 	// token without agent:read still gets the instances.
 	var (
