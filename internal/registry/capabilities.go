@@ -73,6 +73,15 @@ type Watcher interface {
 	WatchInstances(ctx context.Context, service string, index uint64) ([]Instance, uint64, error)
 }
 
+// AgentSource is a registry whose local agent runs the health checks and
+// syncs their results to the catalog (Consul's anti-entropy). Comparing the
+// agent's view with the catalog's finds a sync that lags or fails.
+type AgentSource interface {
+	// AgentChecks returns the agent's node name and its checks by
+	// instance ID (node-level checks under "") and check ID.
+	AgentChecks(ctx context.Context) (node string, checks map[string]map[string]Check, err error)
+}
+
 // AllInstancesSource is a registry that can read every instance of every
 // service in bulk, so that a diagnosis of everything needs no request per
 // service.

@@ -324,22 +324,28 @@ func (r *Registry) instances(ctx context.Context, service string, mode registry.
 		members []registry.Member
 		mErr    error
 		node    string
-		fresh   map[string]*api.AgentCheck
+		fresh   map[string]map[string]registry.Check
 		wg      sync.WaitGroup
 	)
 	wg.Add(2)
 	go func() { defer wg.Done(); members, mErr = r.Members(ctx) }()
-	go func() { defer wg.Done(); node, fresh = r.agentChecks(ctx) }()
+	go func() { defer wg.Done(); node, fresh, _ = r.AgentChecks(ctx) }()
 	wg.Wait()
 	for i := range out {
 		if out[i].Node != node {
 			continue
 		}
+		// The agent runs these checks: its state is the truth, the
+		// catalog's copy catches up at the next sync.
+		h := registry.Passing
 		for j, c := range out[i].Checks {
-			if ac, ok := fresh[c.ID]; ok && ac.ServiceID == out[i].ID {
-				out[i].Checks[j].Output = strings.TrimSpace(ac.Output)
+			if ac, ok := fresh[out[i].ID][c.ID]; ok {
+				out[i].Checks[j].Output = ac.Output
+				out[i].Checks[j].Status = ac.Status
 			}
+			h = registry.Worst(h, out[i].Checks[j].Status)
 		}
+		out[i].Health = h
 	}
 	if mErr == nil {
 		state := map[string]string{}

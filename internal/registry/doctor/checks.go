@@ -17,7 +17,7 @@ import (
 
 // diagnoseService reads the per-service sources and applies every rule.
 func diagnoseService(ctx context.Context, reg registry.Registry, opts Options, name string,
-	ins []registry.Instance, members map[string]registry.Member, membersErr error) (ServiceReport, []Finding) {
+	ins []registry.Instance, members map[string]registry.Member, membersErr error, agent *agentState) (ServiceReport, []Finding) {
 	sr := ServiceReport{Service: name, Instances: ins}
 	if sr.Instances == nil {
 		sr.Instances = []registry.Instance{}
@@ -57,9 +57,18 @@ func diagnoseService(ctx context.Context, reg registry.Registry, opts Options, n
 		sr.Sources = append(sr.Sources, dnsView(ctx, ds, name, ins, add))
 	}
 
-	// Stale versus consistent reads.
+	// Stale versus consistent reads; the consistent one is the catalog as
+	// the leader has it, which the agent's own view is compared with.
+	catalog := ins
 	if cs, ok := reg.(registry.ConsistencySource); ok && len(ins) > 0 {
-		sr.Sources = append(sr.Sources, consistencyView(ctx, cs, name, add))
+		view, leaderIns := consistencyView(ctx, cs, name, add)
+		sr.Sources = append(sr.Sources, view)
+		if leaderIns != nil {
+			catalog = leaderIns
+		}
+	}
+	if agent != nil && len(ins) > 0 {
+		sr.Sources = append(sr.Sources, agentView(agent, catalog, add))
 	}
 
 	// msctl's own probes.
@@ -336,7 +345,7 @@ func dnsView(ctx context.Context, ds registry.DNSSource, name string, ins []regi
 
 // consistencyView compares a stale read (any server) with a consistent one
 // (the leader).
-func consistencyView(ctx context.Context, cs registry.ConsistencySource, name string, add func(Finding)) SourceView {
+func consistencyView(ctx context.Context, cs registry.ConsistencySource, name string, add func(Finding)) (SourceView, []registry.Instance) {
 	var stale, cons []registry.Instance
 	var errS, errC error
 	var wg sync.WaitGroup
@@ -349,7 +358,7 @@ func consistencyView(ctx context.Context, cs registry.ConsistencySource, name st
 		if err == nil {
 			err = errS
 		}
-		return SourceView{Name: "consistency", Status: "unavailable", Detail: err.Error()}
+		return SourceView{Name: "consistency", Status: "unavailable", Detail: err.Error()}, nil
 	}
 	key := func(ins []registry.Instance) map[string]string {
 		m := map[string]string{}
@@ -374,9 +383,53 @@ func consistencyView(ctx context.Context, cs registry.ConsistencySource, name st
 		add(Finding{ID: "servers-disagree", Severity: Warning,
 			Reason: "a stale read disagrees with the leader: " + strings.Join(diffs, "; "),
 			Next:   "a follower lags behind the leader; check replication (consul operator raft list-peers, autopilot health) and clients using ?stale"})
-		return SourceView{Name: "consistency", Status: "differs", Detail: fmt.Sprintf("%d difference(s) between stale and consistent reads", len(diffs))}
+		return SourceView{Name: "consistency", Status: "differs", Detail: fmt.Sprintf("%d difference(s) between stale and consistent reads", len(diffs))}, cons
 	}
-	return SourceView{Name: "consistency", Status: "ok", Detail: "stale and consistent reads agree"}
+	return SourceView{Name: "consistency", Status: "ok", Detail: "stale and consistent reads agree"}, cons
+}
+
+// agentState is the local agent's view, read once per diagnosis.
+type agentState struct {
+	node   string
+	checks map[string]map[string]registry.Check
+	err    error
+}
+
+// agentView compares the checks the local agent runs with the catalog's
+// copy of them: a difference that persists means anti-entropy is not
+// syncing (often an agent token without node:write or service:write).
+func agentView(a *agentState, catalog []registry.Instance, add func(Finding)) SourceView {
+	if a.err != nil {
+		return SourceView{Name: "agent", Status: "unavailable", Detail: a.err.Error()}
+	}
+	compared, differ := 0, 0
+	for _, in := range catalog {
+		if in.Node != a.node {
+			continue
+		}
+		own := a.checks[in.ID]
+		for _, c := range in.Checks {
+			ac, ok := own[c.ID]
+			if !ok {
+				continue
+			}
+			compared++
+			if ac.Status != c.Status {
+				differ++
+				add(Finding{ID: "agent-catalog-out-of-sync", Severity: Warning, Instance: in.ID, Node: in.Node,
+					Reason: fmt.Sprintf("the agent on %s has check %s %s, the catalog still says %s", a.node, c.ID, ac.Status, c.Status),
+					Next:   "a lag of a few seconds is normal; if it persists, look for sync errors in the agent's log (an agent ACL token without node:write/service:write is the usual cause)"})
+			}
+		}
+	}
+	if compared == 0 {
+		return SourceView{Name: "agent", Status: "ok", Detail: "no instance on the agent's node " + a.node}
+	}
+	st := "ok"
+	if differ > 0 {
+		st = "differs"
+	}
+	return SourceView{Name: "agent", Status: st, Detail: fmt.Sprintf("%d of %d checks on %s agree with the catalog", compared-differ, compared, a.node)}
 }
 
 func orNone(s string) string {

@@ -165,7 +165,9 @@ func TestDoctorConsul(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	has(t, rep2, "warning missing-from-dns web web-", "warning dns-extra web ", "warning servers-disagree web ")
+	has(t, rep2, "warning missing-from-dns web web-", "warning dns-extra web ", "warning servers-disagree web ",
+		"warning agent-catalog-out-of-sync web web-1")
+	hasNot(t, rep, "agent-catalog-out-of-sync")
 }
 
 type disagreeing struct{ *consul.Registry }
@@ -184,6 +186,17 @@ func (d *disagreeing) LookupSRV(ctx context.Context, service string) ([]registry
 		out = out[1:]
 	}
 	return append(out, registry.SRVTarget{Target: "x.", Address: "10.9.9.9", Port: 1}), err
+}
+
+// AgentChecks reports web-1's TTL check failed on the agent, as if the
+// catalog had not caught up.
+func (d *disagreeing) AgentChecks(ctx context.Context) (string, map[string]map[string]registry.Check, error) {
+	node, checks, err := d.Registry.AgentChecks(ctx)
+	if c, ok := checks["web-1"]["web-1-ttl"]; ok {
+		c.Status = registry.Critical
+		checks["web-1"]["web-1-ttl"] = c
+	}
+	return node, checks, err
 }
 
 func (d *disagreeing) InstancesWith(ctx context.Context, service string, mode registry.Consistency) ([]registry.Instance, error) {
