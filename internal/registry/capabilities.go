@@ -136,3 +136,7 @@ var ErrPermissionDenied = errors.New("permission denied")
 // ErrInvalidQuery is returned (wrapped) when the registry rejects a filter
 // expression or another part of the query as malformed.
 var ErrInvalidQuery = errors.New("invalid query")
+
+// ErrTLSVerification is returned (wrapped) when the registry's certificate
+// cannot be verified: a missing or wrong CA, or a name mismatch.
+var ErrTLSVerification = errors.New("TLS certificate not trusted")

@@ -13,6 +13,8 @@ package consul
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -154,6 +156,16 @@ func (r *Registry) classify(ctx context.Context, err error) error {
 	if msg := err.Error(); strings.Contains(msg, "403") && strings.Contains(strings.ToLower(msg), "permission denied") ||
 		strings.Contains(msg, "ACL not found") {
 		return fmt.Errorf("consul at %s: %w", r.address, registry.ErrPermissionDenied)
+	}
+	var unknownCA x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var verifyErr *tls.CertificateVerificationError
+	if errors.As(err, &unknownCA) || errors.As(err, &hostErr) || errors.As(err, &verifyErr) {
+		inner := err
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			inner = ue.Err // drop "Get URL:", the address is named already
+		}
+		return fmt.Errorf("consul at %s: %w: %v", r.address, registry.ErrTLSVerification, inner)
 	}
 	var ue *url.Error
 	var ne net.Error
