@@ -91,6 +91,15 @@ func TestDoctorConsul(t *testing.T) {
 		"Node": "n3", "Address": "127.0.0.3",
 		"Service": map[string]any{"ID": "api-3", "Service": "api", "Address": "127.0.0.3", "Port": 1},
 	})
+	// An external service registered through the catalog with an HTTP
+	// check definition: the check says passing, the URL does not answer
+	// HTTP (the listener closes every connection).
+	regtest.Put(t, addr, "/v1/catalog/register", map[string]any{
+		"Node": "ext", "Address": "127.0.0.1",
+		"Service": map[string]any{"ID": "ext-1", "Service": "ext", "Address": "127.0.0.1", "Port": live},
+		"Check": map[string]any{"CheckID": "ext-http", "Name": "http", "ServiceID": "ext-1", "Status": "passing",
+			"Definition": map[string]any{"HTTP": fmt.Sprintf("http://127.0.0.1:%d/health", live), "Interval": "10s"}},
+	})
 	n2.Kill()
 
 	reg, err := consul.New(config.Context{Address: addr})
@@ -126,6 +135,7 @@ func TestDoctorConsul(t *testing.T) {
 		"warning duplicate-id api api-1",
 		"warning node-failed api api-1",
 		"critical node-left api api-3",
+		"critical http-health-failed ext ext-1",
 	)
 	// Passing and warning instances with open ports are not findings, and
 	// Consul's DNS agrees with the catalog.
