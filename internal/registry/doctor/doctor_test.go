@@ -137,6 +137,19 @@ func TestDoctorConsul(t *testing.T) {
 		"critical node-left api api-3",
 		"critical http-health-failed ext ext-1",
 	)
+	// instances shows the same gossip states.
+	api, err := reg.Instances(ctx, "api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]string{}
+	for _, in := range api {
+		states[in.Node+"/"+in.ID] = in.NodeState
+	}
+	if states["n2/api-1"] != "failed" || states["n3/api-3"] != "left" || states[c.NodeName+"/api-1"] != "alive" {
+		t.Errorf("node states %v, want n2 failed, n3 left, %s alive", states, c.NodeName)
+	}
+
 	// Passing and warning instances with open ports are not findings, and
 	// Consul's DNS agrees with the catalog.
 	for _, f := range rep.Findings {
