@@ -477,6 +477,12 @@ func probe(ctx context.Context, opts Options, ins []registry.Instance) []Probe {
 			return c.Close()
 		})
 		for _, c := range in.Checks {
+			if c.Type == "grpc" && c.Definition != "" {
+				target, svc, _ := strings.Cut(c.Definition, "/")
+				run(Probe{Instance: in.ID, Kind: "grpc", Target: c.Definition}, func(ctx context.Context) error {
+					return grpcHealth(ctx, target, svc)
+				})
+			}
 			if c.Type == "http" && strings.HasPrefix(c.Definition, "http") {
 				url := c.Definition
 				run(Probe{Instance: in.ID, Kind: "http", Target: url}, func(ctx context.Context) error {
@@ -528,8 +534,11 @@ func probeView(probes []Probe, ins []registry.Instance, add func(Finding)) Sourc
 			continue // already reported as critical; the probe only agrees
 		}
 		id, what := "port-closed", "does not accept TCP connections"
-		if p.Kind == "http" {
+		switch p.Kind {
+		case "http":
 			id, what = "http-health-failed", "HTTP health endpoint fails"
+		case "grpc":
+			id, what = "grpc-health-failed", "gRPC health service fails"
 		}
 		add(Finding{ID: id, Severity: Critical, Instance: in.ID, Node: in.Node,
 			Reason: fmt.Sprintf("%s is %s in the registry but %s %s: %s", in.ID, in.Health, p.Target, what, p.Error),

@@ -78,7 +78,7 @@ type ServiceReport struct {
 // Probe is msctl's own attempt to reach an instance.
 type Probe struct {
 	Instance string `json:"instance"`
-	Kind     string `json:"kind"` // tcp, http
+	Kind     string `json:"kind"` // tcp, http, grpc
 	Target   string `json:"target"`
 	OK       bool   `json:"ok"`
 	Error    string `json:"error,omitempty"`

@@ -3,10 +3,15 @@ package doctor
 import (
 	"context"
 	"fmt"
+	"net"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/msctl/msctl/internal/config"
 	"github.com/msctl/msctl/internal/registry"
@@ -100,6 +105,25 @@ func TestDoctorConsul(t *testing.T) {
 		"Check": map[string]any{"CheckID": "ext-http", "Name": "http", "ServiceID": "ext-1", "Status": "passing",
 			"Definition": map[string]any{"HTTP": fmt.Sprintf("http://127.0.0.1:%d/health", live), "Interval": "10s"}},
 	})
+	// A gRPC service whose health service says NOT_SERVING while the
+	// catalog check says passing.
+	gl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := grpc.NewServer()
+	hs := health.NewServer()
+	hs.SetServingStatus("pay.v1.Pay", healthpb.HealthCheckResponse_NOT_SERVING)
+	healthpb.RegisterHealthServer(gs, hs)
+	go gs.Serve(gl)
+	defer gs.Stop()
+	gport := gl.Addr().(*net.TCPAddr).Port
+	regtest.Put(t, addr, "/v1/catalog/register", map[string]any{
+		"Node": "ext", "Address": "127.0.0.1",
+		"Service": map[string]any{"ID": "grpc-1", "Service": "grpcsvc", "Address": "127.0.0.1", "Port": gport},
+		"Check": map[string]any{"CheckID": "grpc-health", "Name": "grpc", "ServiceID": "grpc-1", "Status": "passing",
+			"Definition": map[string]any{"GRPC": fmt.Sprintf("127.0.0.1:%d/pay.v1.Pay", gport), "Interval": "10s"}},
+	})
 	n2.Kill()
 
 	reg, err := consul.New(config.Context{Address: addr})
@@ -136,6 +160,7 @@ func TestDoctorConsul(t *testing.T) {
 		"warning node-failed api api-1",
 		"critical node-left api api-3",
 		"critical http-health-failed ext ext-1",
+		"critical grpc-health-failed grpcsvc grpc-1",
 	)
 	// instances shows the same gossip states.
 	api, err := reg.Instances(ctx, "api")
