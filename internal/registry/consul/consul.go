@@ -15,6 +15,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -149,6 +150,11 @@ func (r *Registry) classify(ctx context.Context, err error) error {
 		switch se.Code {
 		case http.StatusForbidden, http.StatusUnauthorized:
 			return fmt.Errorf("consul at %s: %w: %s", r.address, registry.ErrPermissionDenied, strings.TrimSpace(se.Body))
+		case http.StatusNotFound:
+			// Every endpoint msctl reads exists on a Consul agent: a 404
+			// means the address is some other HTTP server.
+			return &registry.UnreachableError{Kind: "consul", Address: r.address,
+				Err: errors.New("answers HTTP 404 for the Consul API: not a Consul agent (wrong address or port?)")}
 		}
 		return fmt.Errorf("consul at %s: HTTP %d: %s", r.address, se.Code, strings.TrimSpace(se.Body))
 	}
@@ -156,6 +162,11 @@ func (r *Registry) classify(ctx context.Context, err error) error {
 	if msg := err.Error(); strings.Contains(msg, "403") && strings.Contains(strings.ToLower(msg), "permission denied") ||
 		strings.Contains(msg, "ACL not found") {
 		return fmt.Errorf("consul at %s: %w", r.address, registry.ErrPermissionDenied)
+	}
+	var syntaxErr *json.SyntaxError
+	if errors.As(err, &syntaxErr) {
+		return &registry.UnreachableError{Kind: "consul", Address: r.address,
+			Err: fmt.Errorf("the answer is not Consul's JSON (%v): not a Consul agent (wrong address or port?)", err)}
 	}
 	var unknownCA x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
