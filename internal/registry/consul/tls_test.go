@@ -62,9 +62,10 @@ func writeCA(t *testing.T) (caFile, certFile, keyFile string) {
 	return write("ca.pem", "CERTIFICATE", caDER), write("server.pem", "CERTIFICATE", der), write("server-key.pem", "EC PRIVATE KEY", keyDER)
 }
 
-// TestTLS talks HTTPS to a real agent: verified with --ca-file, refused
+// TestTLS talks HTTPS with a client certificate (mTLS: the agent verifies
+// incoming connections) to a real agent: verified with --ca-file, refused
 // without it (one clear line, not "unreachable"), accepted with
-// --tls-skip-verify.
+// --tls-skip-verify. The server certificate doubles as the client's.
 func TestTLS(t *testing.T) {
 	ca, cert, key := writeCA(t)
 	ports, err := testserver.FreePorts(1)
@@ -75,27 +76,32 @@ func TestTLS(t *testing.T) {
 tls { defaults { ca_file = %q
   cert_file = %q
   key_file = %q
-  verify_incoming = false } }`, ports[0], ca, cert, key)})
+  verify_incoming = true } }`, ports[0], ca, cert, key)})
 	addr := fmt.Sprintf("https://127.0.0.1:%d", ports[0])
 	ctx := context.Background()
 
-	r := open(t, config.Context{Address: addr, CAFile: ca})
+	r := open(t, config.Context{Address: addr, CAFile: ca, CertFile: cert, KeyFile: key})
 	if _, err := r.Services(ctx, registry.Query{}); err != nil {
 		t.Fatalf("with the CA: %v", err)
 	}
 	// A CA alone (no scheme) means TLS.
-	r = open(t, config.Context{Address: fmt.Sprintf("127.0.0.1:%d", ports[0]), CAFile: ca})
+	r = open(t, config.Context{Address: fmt.Sprintf("127.0.0.1:%d", ports[0]), CAFile: ca, CertFile: cert, KeyFile: key})
 	if _, err := r.Services(ctx, registry.Query{}); err != nil {
 		t.Fatalf("with the CA and no scheme: %v", err)
 	}
-	r = open(t, config.Context{Address: addr})
+	r = open(t, config.Context{Address: addr, CertFile: cert, KeyFile: key})
 	_, err = r.Services(ctx, registry.Query{})
 	if !errors.Is(err, registry.ErrTLSVerification) || !strings.Contains(err.Error(), "x509") {
 		t.Fatalf("without the CA: err = %v, want ErrTLSVerification naming the x509 reason", err)
 	}
 	t.Log(err)
-	r = open(t, config.Context{Address: addr, Insecure: true})
+	r = open(t, config.Context{Address: addr, Insecure: true, CertFile: cert, KeyFile: key})
 	if _, err := r.Services(ctx, registry.Query{}); err != nil {
 		t.Fatalf("with --tls-skip-verify: %v", err)
+	}
+	// Without a client certificate the agent refuses the handshake.
+	r = open(t, config.Context{Address: addr, CAFile: ca})
+	if _, err := r.Services(ctx, registry.Query{}); err == nil {
+		t.Fatal("no client certificate: no error")
 	}
 }
