@@ -137,6 +137,8 @@ var ErrPermissionDenied = errors.New("permission denied")
 // expression or another part of the query as malformed.
 var ErrInvalidQuery = errors.New("invalid query")
 
-// ErrTLSVerification is returned (wrapped) when the registry's certificate
-// cannot be verified: a missing or wrong CA, or a name mismatch.
-var ErrTLSVerification = errors.New("TLS certificate not trusted")
+// ErrTLSVerification is returned (wrapped) when the TLS handshake fails on
+// certificates: the registry's cannot be verified (missing or wrong CA, a
+// name mismatch) or the registry refuses msctl's (missing client
+// certificate).
+var ErrTLSVerification = errors.New("TLS handshake refused")

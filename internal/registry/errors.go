@@ -33,7 +33,7 @@ func ExitError(err error) error {
 	case errors.Is(err, ErrPermissionDenied):
 		return exitcode.UsageError(err, "check the ACL token (--token-file, MSCTL_TOKEN or the context's token)")
 	case errors.Is(err, ErrTLSVerification):
-		return exitcode.UsageError(err, "pass the registry's CA with --ca-file (or --tls-skip-verify, insecure)")
+		return exitcode.UsageError(err, "check the TLS settings: --ca-file for the registry's CA, --client-cert/--client-key if it requires a client certificate (--tls-skip-verify skips verification, insecure)")
 	case errors.Is(err, ErrInvalidQuery):
 		return exitcode.UsageError(err, "")
 	case errors.Is(err, ErrServiceNotFound):

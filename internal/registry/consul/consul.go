@@ -171,7 +171,8 @@ func (r *Registry) classify(ctx context.Context, err error) error {
 	var unknownCA x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	var verifyErr *tls.CertificateVerificationError
-	if errors.As(err, &unknownCA) || errors.As(err, &hostErr) || errors.As(err, &verifyErr) {
+	if errors.As(err, &unknownCA) || errors.As(err, &hostErr) || errors.As(err, &verifyErr) ||
+		strings.Contains(err.Error(), "remote error: tls:") {
 		inner := err
 		if ue := (*url.Error)(nil); errors.As(err, &ue) {
 			inner = ue.Err // drop "Get URL:", the address is named already
