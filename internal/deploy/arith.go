@@ -119,7 +119,10 @@ func BasicCanaryCounts(replicas, weight, surge int) (canary, stable int) {
 		return 0, 0
 	}
 	type option struct{ canary, total int }
-	var opts []option
+	// At most four candidates; a fixed array keeps this allocation-free,
+	// since simulations call it at every sync.
+	var buf [4]option
+	opts := buf[:0]
 	ceil := (replicas*weight + 99) / 100
 	floor := replicas * weight / 100
 	zeroAllowed := weight == 100 || weight == 0 || (replicas == 1 && surge == 0)

@@ -30,6 +30,17 @@ func BenchmarkPlan10kReplicas100Steps(b *testing.B) {
 			}
 		})
 	}
+	b.Run("router=none,surge=1", func(b *testing.B) {
+		// The slowest canary: one pod at a time, every wave simulated.
+		s := DefaultSpec()
+		s.Strategy, s.Replicas, s.Steps = Canary, 10000, steps
+		s.MaxSurge, s.MaxUnavailable = IntOrPercent{Value: 1}, IntOrPercent{Value: 0}
+		for b.Loop() {
+			if _, err := Build(s); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("rolling-surge-1", func(b *testing.B) {
 		// 10,000 replicas one pod at a time: 10,000 controller ticks.
 		s := DefaultSpec()

@@ -38,11 +38,14 @@ type RolloutStrategy struct {
 
 // BlueGreenStrategy is spec.strategy.blueGreen.
 type BlueGreenStrategy struct {
-	ActiveService         string `json:"activeService"`
-	PreviewService        string `json:"previewService"`
-	AutoPromotionEnabled  *bool  `json:"autoPromotionEnabled,omitempty"`
-	PreviewReplicaCount   *int32 `json:"previewReplicaCount,omitempty"`
-	ScaleDownDelaySeconds *int32 `json:"scaleDownDelaySeconds,omitempty"`
+	ActiveService        string `json:"activeService"`
+	PreviewService       string `json:"previewService"`
+	AutoPromotionEnabled *bool  `json:"autoPromotionEnabled,omitempty"`
+	// PostPromotionAnalysis judges green after the switch; failing it
+	// switches back to blue while blue is still scaled up.
+	PostPromotionAnalysis *RolloutAnalysis `json:"postPromotionAnalysis,omitempty"`
+	PreviewReplicaCount   *int32           `json:"previewReplicaCount,omitempty"`
+	ScaleDownDelaySeconds *int32           `json:"scaleDownDelaySeconds,omitempty"`
 }
 
 // CanaryStrategy is spec.strategy.canary.
@@ -88,9 +91,11 @@ type NginxTrafficRouting struct {
 	StableIngress string `json:"stableIngress"`
 }
 
-// PluginConfig is a traffic router plugin's configuration (Gateway API).
+// PluginConfig is a traffic router plugin's configuration: the Gateway
+// API plugin names an HTTPRoute, the Contour plugin an HTTPProxy.
 type PluginConfig struct {
-	HTTPRoute string `json:"httpRoute"`
+	HTTPRoute string `json:"httpRoute,omitempty"`
+	HTTPProxy string `json:"httpProxy,omitempty"`
 	Namespace string `json:"namespace,omitempty"`
 }
 
@@ -162,7 +167,7 @@ type AnalysisArg struct {
 // SetHeaderRoute sends requests matching headers to the canary.
 type SetHeaderRoute struct {
 	Name  string               `json:"name"`
-	Match []HeaderRoutingMatch `json:"match"`
+	Match []HeaderRoutingMatch `json:"match,omitempty"`
 }
 
 // HeaderRoutingMatch matches one header.
@@ -240,6 +245,9 @@ func (r *Rollout) services() []string {
 }
 
 func (r *Rollout) hasAnalysis() bool {
+	if b := r.Spec.Strategy.BlueGreen; b != nil {
+		return b.PostPromotionAnalysis != nil
+	}
 	if c := r.Spec.Strategy.Canary; c != nil {
 		for _, s := range c.Steps {
 			if s.Analysis != nil {
@@ -253,7 +261,7 @@ func (r *Rollout) hasAnalysis() bool {
 func ptr[T any](v T) *T { return &v }
 
 func pauseDuration(d Duration) *intstr.IntOrString {
-	is := intstr.FromString(d.D().String())
+	is := intstr.FromString(d.String())
 	return &is
 }
 
@@ -279,6 +287,7 @@ func rollout(spec Spec, w Workload) (*Rollout, error) {
 		if spec.PreviewReplicas > 0 {
 			bg.PreviewReplicaCount = ptr(int32(spec.PreviewReplicas))
 		}
+		bg.PostPromotionAnalysis = errorRateAnalysis(w, bg.ActiveService)
 		r.Spec.Strategy.BlueGreen = bg
 		return r, nil
 	}
@@ -294,8 +303,10 @@ func rollout(spec Spec, w Workload) (*Rollout, error) {
 	} else if spec.Strategy != Canary {
 		return nil, fmt.Errorf("%s needs a layer-7 traffic router: set --traffic-router", spec.Strategy)
 	}
-	analysis := &RolloutAnalysis{Templates: []AnalysisTemplateRef{{TemplateName: w.Name + "-error-rate"}},
-		Args: []AnalysisArg{{Name: "service-name", Value: ptr(w.Name)}}}
+	analysis := errorRateAnalysis(w, w.Name)
+	if c.CanaryService != "" {
+		analysis = errorRateAnalysis(w, c.CanaryService)
+	}
 	observe := func(p Duration, gate bool) {
 		if p > 0 {
 			c.Steps = append(c.Steps, RolloutStep{Pause: &RolloutPause{Duration: pauseDuration(p)}})
@@ -313,6 +324,9 @@ func rollout(spec Spec, w Workload) (*Rollout, error) {
 			}
 		}
 	case AB:
+		if spec.TrafficRouter != "istio" && spec.TrafficRouter != "gateway-api" {
+			return nil, fmt.Errorf("Argo Rollouts routes by header (setHeaderRoute) with istio or gateway-api only, not %s: use --target flagger", spec.TrafficRouter)
+		}
 		c.TrafficRouting.ManagedRoutes = []ManagedRoute{{Name: "ab-match"}}
 		var ms []HeaderRoutingMatch
 		for _, m := range spec.Match {
@@ -332,6 +346,9 @@ func rollout(spec Spec, w Workload) (*Rollout, error) {
 		observe(spec.Pause, true)
 		c.Steps = append(c.Steps, RolloutStep{SetHeaderRoute: &SetHeaderRoute{Name: "ab-match"}}, RolloutStep{SetWeight: ptr(int32(100))})
 	case Shadow:
+		if spec.TrafficRouter != "istio" {
+			return nil, fmt.Errorf("Argo Rollouts mirrors traffic (setMirrorRoute) with istio only, not %s", spec.TrafficRouter)
+		}
 		c.TrafficRouting.ManagedRoutes = []ManagedRoute{{Name: "shadow"}}
 		n := int32(max(1, int(math.Ceil(float64(spec.Replicas)*spec.ShadowPercent/100))))
 		mirror := &SetMirrorRoute{Name: "shadow", Percentage: ptr(int32(spec.ShadowPercent))}
@@ -344,6 +361,14 @@ func rollout(spec Spec, w Workload) (*Rollout, error) {
 		c.Steps = append(c.Steps, RolloutStep{SetMirrorRoute: &SetMirrorRoute{Name: "shadow"}}, RolloutStep{SetWeight: ptr(int32(100))})
 	}
 	return r, nil
+}
+
+// errorRateAnalysis runs the error-rate template against service: the
+// canary's Service when a router splits traffic, so that the gate judges the
+// new version's requests only.
+func errorRateAnalysis(w Workload, service string) *RolloutAnalysis {
+	return &RolloutAnalysis{Templates: []AnalysisTemplateRef{{TemplateName: w.Name + "-error-rate"}},
+		Args: []AnalysisArg{{Name: "service-name", Value: ptr(service)}}}
 }
 
 func trafficRouting(router, name string) *RolloutTrafficRouting {
@@ -364,7 +389,7 @@ func trafficRouting(router, name string) *RolloutTrafficRouting {
 	case "apisix":
 		t.Apisix = &ApisixTrafficRouting{Route: &ApisixRoute{Name: name}}
 	case "contour":
-		t.Plugins = map[string]PluginConfig{"argoproj-labs/contour": {HTTPRoute: name}}
+		t.Plugins = map[string]PluginConfig{"argoproj-labs/contour": {HTTPProxy: name}}
 	}
 	return t
 }

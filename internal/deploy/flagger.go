@@ -69,6 +69,12 @@ type FlaggerThresholdRange struct {
 	Max *float64 `json:"max,omitempty"`
 }
 
+// iterations is how many one-minute analysis runs fill the observation
+// time (at least one).
+func iterations(pause Duration) int32 {
+	return int32(max(1, int(pause.D().Minutes())))
+}
+
 var flaggerProviders = map[string]string{
 	"none": "kubernetes", "istio": "istio", "nginx": "nginx", "gateway-api": "gatewayapi:v1",
 	"linkerd": "linkerd", "traefik": "traefik", "alb": "appmesh", "apisix": "apisix", "contour": "contour",
@@ -90,7 +96,7 @@ func flaggerCanary(spec Spec, w Workload) (*FlaggerCanary, error) {
 	}
 	successMin := 100 - spec.ErrorThreshold
 	a := FlaggerAnalysis{
-		Interval:  interval.String(),
+		Interval:  Duration(interval).String(),
 		Threshold: 5,
 		Metrics:   []FlaggerMetric{{Name: "request-success-rate", ThresholdRange: &FlaggerThresholdRange{Min: &successMin}, Interval: "1m"}},
 	}
@@ -106,22 +112,26 @@ func flaggerCanary(spec Spec, w Workload) (*FlaggerCanary, error) {
 				a.StepWeights = append(a.StepWeights, int32(st.Weight))
 			}
 		}
-		if len(a.StepWeights) > 0 {
-			a.MaxWeight = a.StepWeights[len(a.StepWeights)-1]
-		}
+		// stepWeights replaces stepWeight and maxWeight: Flagger promotes
+		// after the last one.
 	case BlueGreen:
-		// Blue-green: a number of analysis iterations on the new version,
-		// then the switch (provider kubernetes needs no mesh).
-		a.Iterations = 10
+		// Blue-green: analysis iterations on the new version for the
+		// observation time, then the switch (provider kubernetes needs no mesh).
+		a.Interval, a.Iterations = "1m", iterations(spec.Pause)
 	case AB:
-		if spec.TrafficRouter == "none" {
-			return nil, fmt.Errorf("A/B needs a layer-7 traffic router: set --traffic-router")
+		if !contains([]string{"istio", "nginx", "contour", "gateway-api"}, spec.TrafficRouter) {
+			return nil, fmt.Errorf("Flagger A/B testing needs istio, nginx, contour or gateway-api, not %s", spec.TrafficRouter)
 		}
-		a.Iterations = 10
+		a.Interval, a.Iterations = "1m", iterations(spec.Pause)
 		for _, m := range spec.Match {
 			mm, _ := ParseMatch(m)
 			if mm.Kind != "header" && mm.Kind != "cookie" {
 				return nil, fmt.Errorf("Flagger A/B matches headers and cookies, not %s %q", mm.Kind, mm.Name)
+			}
+			if mm.Kind == "cookie" && spec.TrafficRouter == "nginx" {
+				// NGINX routes by cookie name; the cookie's value must be "always".
+				a.Match = append(a.Match, FlaggerMatch{Headers: map[string]StringMatch{"cookie": {Exact: mm.Name}}})
+				continue
 			}
 			if mm.Kind == "cookie" {
 				a.Match = append(a.Match, FlaggerMatch{Headers: map[string]StringMatch{"cookie": {Regex: "^(.*?;)?(" + mm.Name + "=" + mm.Value + ")(;.*)?$"}}})
@@ -133,10 +143,10 @@ func flaggerCanary(spec Spec, w Workload) (*FlaggerCanary, error) {
 			return nil, fmt.Errorf("A/B needs at least one --match header:NAME=VALUE rule")
 		}
 	case Shadow:
-		if spec.TrafficRouter == "none" {
-			return nil, fmt.Errorf("shadow needs a layer-7 traffic router: set --traffic-router")
+		if spec.TrafficRouter != "istio" && spec.TrafficRouter != "gateway-api" {
+			return nil, fmt.Errorf("Flagger mirrors traffic with istio or gateway-api, not %s", spec.TrafficRouter)
 		}
-		a.Iterations = 10
+		a.Interval, a.Iterations = "1m", iterations(spec.Pause)
 		a.Mirror = true
 		a.MirrorWeight = int32(spec.ShadowPercent)
 	}

@@ -21,16 +21,17 @@ func Lint(p *Plan) []Finding {
 		fs = append(fs, Finding{Severity: sev, Code: code, Step: step, Message: msg, Why: why})
 	}
 	routed := s.TrafficRouter != "none"
+	if s.Replicas == 0 {
+		add("info", "no-replicas", 0, "0 replicas: the rollout only changes the template",
+			"a workload scaled to zero serves nothing and no step can be judged; the new version first runs when it is scaled up, with no canary or gate in between.")
+	}
 	if s.Replicas == 1 {
 		add("warning", "single-replica", 0, "only 1 replica",
 			"with one pod every rollout either surges to a second pod or takes the only one down; a canary cannot be smaller than 100% of the old capacity, and any node drain is an outage. Run at least 2 replicas (3 to survive a drain during a rollout).")
 	}
 	if s.Strategy == Canary {
 		for _, st := range p.Steps {
-			if st.Step > len(s.Steps) {
-				break
-			}
-			w := s.Steps[st.Step-1].Weight
+			w := int(st.RequestedTrafficPercent)
 			if routed || w == 0 || w == 100 {
 				continue
 			}

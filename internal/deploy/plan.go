@@ -3,6 +3,7 @@ package deploy
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -50,6 +51,11 @@ type Step struct {
 	BlastRPS           float64 `json:"blast_rps"`
 	RollbackAction     string  `json:"rollback_action"`
 	RollbackSeconds    float64 `json:"rollback_seconds"`
+
+	// observeSeconds, when set, is the part of the step in which the new
+	// version serves its full share: a canary's pause after its pods are
+	// ready. Requests are counted over it rather than the whole step.
+	observeSeconds float64
 }
 
 // Summary totals a plan.
@@ -128,7 +134,9 @@ func (b *builder) add(st Step, gate bool) {
 		st.NewMax = st.NewReplicas
 	}
 	st.MaxPods = max(st.MaxPods, st.OldReplicas+st.NewReplicas)
-	st.MinAvailable = st.OldMinAvailable + st.NewMinAvailable
+	// A simulated step knows its true lowest total, which can be above the
+	// sum of each side's lowest (they need not coincide).
+	st.MinAvailable = max(st.MinAvailable, st.OldMinAvailable+st.NewMinAvailable)
 	if b.r > 0 {
 		// Capped: pods beyond the desired count (an idle blue copy) add
 		// no serving capacity the plan can count on.
@@ -140,12 +148,14 @@ func (b *builder) add(st Step, gate bool) {
 	if st.MirroredPercent > 0 {
 		seen = st.MirroredPercent
 	}
-	st.NewRequests = int64(math.Floor(b.spec.RPS * seen / 100 * st.DurationSeconds))
-	if st.BlastRadiusPercent < 0 {
-		st.BlastRadiusPercent = 0
-	} else if st.BlastRadiusPercent == 0 && st.MirroredPercent == 0 {
-		st.BlastRadiusPercent = st.TrafficPercent
+	window := st.DurationSeconds
+	if st.observeSeconds > 0 {
+		window = st.observeSeconds
 	}
+	st.NewRequests = int64(math.Floor(b.spec.RPS * seen / 100 * window))
+	// Users are hurt only through the responses they get: a shadow's
+	// responses are discarded, so its mirrored share does not count.
+	st.BlastRadiusPercent = st.TrafficPercent
 	st.BlastRPS = round1(b.spec.RPS * st.BlastRadiusPercent / 100)
 	st.Gate = gate
 	if gate {
@@ -174,7 +184,8 @@ func (b *builder) recreate() {
 }
 
 func (b *builder) rolling() {
-	sim := SimulateRolling(b.r, b.spec.MaxSurge, b.spec.MaxUnavailable, b.spec.ReadyTime, 0)
+	sim := simulateRolling(b.r, b.spec.MaxSurge, b.spec.MaxUnavailable, b.spec.ReadyTime, 0, false)
+	b.steps = make([]Step, 0, len(sim.Steps))
 	for i, s := range sim.Steps {
 		st := Step{
 			Action:      "rolling wave",
@@ -201,7 +212,16 @@ func (b *builder) rolling() {
 		if i == len(sim.Steps)-1 {
 			st.Action, st.DurationSeconds = "complete", 0
 		}
-		st.RollbackSeconds = float64(rollbackWaves(s.NewReplicas, b.fp)) * b.ready()
+		// The exact undo is a rolling update of its own; with very many
+		// ticks (thousands of replicas one at a time) running one per tick
+		// would be quadratic, so those get the wave estimate.
+		st.RollbackSeconds = -1
+		if len(sim.Steps) <= 500 {
+			st.RollbackSeconds = rollbackSeconds(s, b.fp, b.r, b.spec.ReadyTime)
+		}
+		if st.RollbackSeconds < 0 {
+			st.RollbackSeconds = float64(rollbackWaves(s.NewReplicas, b.fp)) * b.ready()
+		}
 		b.add(st, false)
 	}
 }
@@ -215,11 +235,11 @@ func (b *builder) blueGreen() {
 	delay := b.spec.ScaleDownDelay.D().Seconds()
 	b.add(Step{Action: fmt.Sprintf("start green (%d preview replicas), no user traffic", preview),
 		OldReplicas: r, OldMinAvailable: r, NewReplicas: preview, DurationSeconds: b.ready(),
-		BlastRadiusPercent: -1, RollbackAction: "delete green"}, false)
+		RollbackAction: "delete green"}, false)
 	if preview < r {
 		b.add(Step{Action: "scale green to full size before the switch",
 			OldReplicas: r, OldMinAvailable: r, NewReplicas: r, NewMinAvailable: preview, DurationSeconds: b.ready(),
-			BlastRadiusPercent: -1, RollbackAction: "delete green"}, false)
+			RollbackAction: "delete green"}, false)
 	}
 	b.add(Step{Action: "switch active service to green; blue kept for scale-down delay",
 		OldReplicas: r, OldMinAvailable: r, NewReplicas: r, NewMinAvailable: r,
@@ -235,10 +255,16 @@ func (b *builder) routed() bool { return b.spec.TrafficRouter != "none" }
 func (b *builder) canary() {
 	r := b.r
 	c0, s0 := 0, r
-	for _, cs := range b.spec.Steps {
+	canaryRS, stableRS := replicaSet{}, replicaSet{spec: r, ready: r}
+	steps := b.spec.Steps
+	if steps[len(steps)-1].Weight < 100 {
+		// After its last step a Rollout promotes to 100% on its own.
+		steps = append(steps[:len(steps):len(steps)], CanaryStep{Weight: 100})
+	}
+	for _, cs := range steps {
 		w := cs.Weight
 		st := Step{RequestedTrafficPercent: float64(w)}
-		var c, s int
+		var c, s, waves int
 		if b.routed() {
 			// Argo with a router: the canary gets weight's share of pods
 			// rounded up, stable stays fully scaled, and the router sends
@@ -251,38 +277,32 @@ func (b *builder) canary() {
 			st.Action = fmt.Sprintf("set weight %d%% at %s", w, b.spec.TrafficRouter)
 			st.RollbackAction = "abort: router weight to 0, scale canary down"
 		} else {
-			if w == 100 {
-				c, s = r, 0
-			} else {
-				c, s = BasicCanaryCounts(r, w, b.fp.Surge)
-			}
+			// Without a router, step through Argo's reconciliation.
+			t := simulateCanaryStep(r, w, b.fp, canaryRS, stableRS)
+			canaryRS, stableRS = t.canary, t.stable
+			c, s = canaryRS.spec, stableRS.spec
 			if c+s > 0 {
 				st.TrafficPercent = round1(100 * float64(c) / float64(c+s))
 			}
-			cAvail := min(c0, c)
-			stableLow := s0
-			if s < s0 {
-				stableLow = max(s, b.fp.MinAvailable-cAvail)
-				stableLow = min(stableLow, s0)
-			}
-			st.OldMinAvailable, st.NewMinAvailable = stableLow, cAvail
-			st.MaxPods = max(c0+s0, c+s, min(b.fp.MaxPods, c+s0))
+			st.OldMinAvailable, st.NewMinAvailable = t.oldLowest, t.newLowest
+			st.MinAvailable = t.lowestAvailable
+			st.MaxPods = t.peakPods
 			st.Action = fmt.Sprintf("set weight %d%% (replica-weighted)", w)
-			st.RollbackAction = "abort: scale stable back up, canary to 0"
-			if s < r {
-				st.RollbackSeconds = b.ready()
+			if !t.reached {
+				st.Action += ": never reached"
 			}
+			st.RollbackAction = "abort: scale stable back up, canary to 0"
+			// An abort sets the weight to 0: the same reconciliation back.
+			st.RollbackSeconds = float64(simulateCanaryStep(r, 0, b.fp, canaryRS, stableRS).waves) * b.ready()
+			waves = t.waves
 		}
 		st.OldReplicas, st.NewReplicas = s, c
-		st.OldMax, st.NewMax = max(s, s0), max(c, c0)
-		waves := 0
-		if c > c0 {
+		st.OldMax, st.NewMax = max(st.OldMax, s, s0), max(st.NewMax, c, c0)
+		if b.routed() && c > c0 {
 			waves = 1
-			if !b.routed() {
-				waves = rollbackWaves(c-c0, b.fp)
-			}
 		}
 		st.DurationSeconds = float64(waves)*b.ready() + cs.Pause.D().Seconds()
+		st.observeSeconds = cs.Pause.D().Seconds()
 		b.add(st, cs.Analysis && w < 100)
 		c0, s0 = c, s
 	}
@@ -301,7 +321,7 @@ func (b *builder) ab() {
 	pct := b.spec.MatchPercent
 	nb := max(1, int(math.Ceil(float64(r)*pct/100)))
 	b.add(Step{Action: "start version B, no traffic yet", OldReplicas: r, OldMinAvailable: r,
-		NewReplicas: nb, DurationSeconds: b.ready(), BlastRadiusPercent: -1, RollbackAction: "delete B"}, false)
+		NewReplicas: nb, DurationSeconds: b.ready(), RollbackAction: "delete B"}, false)
 	st := Step{Action: "route requests matching the rules to B", OldReplicas: r, OldMinAvailable: r,
 		NewReplicas: nb, NewMinAvailable: nb, RequestedTrafficPercent: pct, TrafficPercent: pct,
 		DurationSeconds: b.observe(), RollbackAction: "remove the match rules"}
@@ -320,10 +340,10 @@ func (b *builder) shadow() {
 	pct := b.spec.ShadowPercent
 	ns := max(1, int(math.Ceil(float64(r)*pct/100)))
 	b.add(Step{Action: "start shadow copy, no traffic yet", OldReplicas: r, OldMinAvailable: r,
-		NewReplicas: ns, DurationSeconds: b.ready(), BlastRadiusPercent: -1, RollbackAction: "delete shadow"}, false)
+		NewReplicas: ns, DurationSeconds: b.ready(), RollbackAction: "delete shadow"}, false)
 	b.add(Step{Action: fmt.Sprintf("mirror %g%% of requests; responses discarded", pct), OldReplicas: r, OldMinAvailable: r,
 		NewReplicas: ns, NewMinAvailable: ns, MirroredPercent: pct, DurationSeconds: b.observe(),
-		BlastRadiusPercent: -1, RollbackAction: "stop mirroring"}, true)
+		RollbackAction: "stop mirroring"}, true)
 	b.promoteAndRetire(ns)
 }
 
@@ -356,8 +376,22 @@ func round1(f float64) float64 { return math.Round(f*10) / 10 }
 
 // FormatDuration prints seconds compactly: 45s, 5m, 1h2m.
 func FormatDuration(sec float64) string {
-	if sec == 0 {
+	return Duration(sec * float64(time.Second)).String()
+}
+
+// String prints the duration as a Go duration without zero units, rounded
+// to the second: 30s, 5m, 1h30m, 2m30s.
+func (d Duration) String() string {
+	v := time.Duration(d).Round(time.Second)
+	if v == 0 {
 		return "0s"
 	}
-	return time.Duration(sec * float64(time.Second)).Round(time.Second).String()
+	s := v.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -62,6 +62,9 @@ func TestPlansKeepBounds(t *testing.T) {
 						if st.MaxPods > p.Fenceposts.MaxPods {
 							t.Fatalf("%s r=%d %s/%s step %d: %d pods > %d", strategy, r, sv, uv, st.Step, st.MaxPods, p.Fenceposts.MaxPods)
 						}
+						if strings.Contains(st.Action, "never reached") {
+							t.Fatalf("%s r=%d %s/%s step %d: %s", strategy, r, sv, uv, st.Step, st.Action)
+						}
 						if st.MinAvailable < p.Fenceposts.MinAvailable {
 							t.Fatalf("%s r=%d %s/%s step %d: %d available < %d", strategy, r, sv, uv, st.Step, st.MinAvailable, p.Fenceposts.MinAvailable)
 						}
@@ -121,8 +124,9 @@ func TestGateEvidence(t *testing.T) {
 	s.Strategy, s.Replicas, s.RPS, s.ErrorThreshold = Canary, 20, 2, 1
 	s.Steps, _ = ParseSteps("5:1m,100", 0, true)
 	p, _ := Build(s)
-	// 1 of 20 pods, 5% of 2 rps for 60 s + 30 s ready = 9 requests < 300.
-	if st := p.Steps[0]; !st.Gate || st.EnoughToJudge || st.RequestsNeeded != 300 || st.NewRequests != 9 {
+	// 1 of 20 pods gets 5% of 2 rps; over the 60 s pause (the 30 s the pod
+	// takes to be ready do not count) that is 6 requests, < 300.
+	if st := p.Steps[0]; !st.Gate || st.EnoughToJudge || st.RequestsNeeded != 300 || st.NewRequests != 6 {
 		t.Errorf("step = %+v", st)
 	}
 }
@@ -184,5 +188,30 @@ func TestPlanFile(t *testing.T) {
 	}
 	if _, err := LoadPlanFile("plan.yaml", []byte("replica: 3\n"), DefaultSpec()); err == nil || !strings.Contains(err.Error(), "plan.yaml") {
 		t.Errorf("unknown field: err = %v", err)
+	}
+}
+
+func TestCanaryPromotesAfterLastStep(t *testing.T) {
+	s := DefaultSpec()
+	s.Strategy, s.Replicas = Canary, 10
+	s.Steps, _ = ParseSteps("20,40", Duration(time.Minute), true)
+	p, err := Build(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Steps) != 3 || p.Steps[2].NewReplicas != 10 || p.Steps[2].Gate {
+		t.Errorf("steps = %+v", p.Steps)
+	}
+	if len(p.Spec.Steps) != 2 {
+		t.Errorf("the spec's steps changed: %+v", p.Spec.Steps)
+	}
+}
+
+func TestDurationString(t *testing.T) {
+	for in, want := range map[time.Duration]string{0: "0s", 30 * time.Second: "30s", 5 * time.Minute: "5m",
+		90 * time.Second: "1m30s", time.Hour: "1h", 90 * time.Minute: "1h30m", 1500 * time.Millisecond: "2s"} {
+		if got := Duration(in).String(); got != want {
+			t.Errorf("%v: got %q, want %q", in, got, want)
+		}
 	}
 }

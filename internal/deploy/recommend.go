@@ -143,7 +143,7 @@ func PlanCommand(s Spec) string {
 		for _, st := range s.Steps {
 			p := fmt.Sprint(st.Weight)
 			if st.Pause > 0 {
-				p += ":" + st.Pause.D().String()
+				p += ":" + st.Pause.String()
 			}
 			parts = append(parts, p)
 		}

@@ -140,3 +140,34 @@ func TestRenderCanarySteps(t *testing.T) {
 		t.Errorf("weights %v, %d analyses, routing %v", weights, analyses, ro.Spec.Strategy.Canary.TrafficRouting)
 	}
 }
+
+func TestRenderRouterSupport(t *testing.T) {
+	tests := []struct {
+		strategy, router, target string
+		wantErr                  string
+	}{
+		{AB, "nginx", TargetArgo, "istio or gateway-api only"},
+		{AB, "gateway-api", TargetArgo, ""},
+		{Shadow, "nginx", TargetArgo, "istio only"},
+		{AB, "nginx", TargetFlagger, ""},
+		{AB, "linkerd", TargetFlagger, "needs istio, nginx, contour or gateway-api"},
+		{Shadow, "gateway-api", TargetFlagger, ""},
+		{Canary, "none", TargetFlagger, "set --traffic-router"},
+		{Canary, "contour", TargetArgo, ""},
+	}
+	for _, tt := range tests {
+		b, err := Render(renderSpec(tt.strategy, tt.router), wl, tt.target)
+		if tt.wantErr == "" {
+			if err != nil {
+				t.Errorf("%s/%s/%s: %v", tt.strategy, tt.router, tt.target, err)
+			}
+			if tt.router == "contour" && !strings.Contains(string(b), "httpProxy: orders") {
+				t.Errorf("contour plugin should name an HTTPProxy:\n%s", b)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("%s/%s/%s: err = %v, want %q", tt.strategy, tt.router, tt.target, err, tt.wantErr)
+		}
+	}
+}

@@ -45,6 +45,12 @@ type Simulation struct {
 // created; with failAt > 0 the pods created from that tick on never become
 // ready, as with a crash-looping image.
 func SimulateRolling(replicas int, maxSurge, maxUnavailable IntOrPercent, ready Duration, failAt int) Simulation {
+	return simulateRolling(replicas, maxSurge, maxUnavailable, ready, failAt, true)
+}
+
+// simulateRolling runs the simulation; describe says whether to write the
+// actions of each tick, which plans of many replicas do not need.
+func simulateRolling(replicas int, maxSurge, maxUnavailable IntOrPercent, ready Duration, failAt int, describe bool) Simulation {
 	fp := Bounds(maxSurge, maxUnavailable, replicas)
 	sim := Simulation{
 		Replicas: replicas, MaxSurge: maxSurge.String(), MaxUnavailable: maxUnavailable.String(),
@@ -52,13 +58,16 @@ func SimulateRolling(replicas int, maxSurge, maxUnavailable IntOrPercent, ready 
 		FailAt: failAt, LowestAvailable: replicas,
 	}
 	rs := rollState{old: replicas, oldAvail: replicas}
+	// A tick moves about surge+unavailable pods; sizing the slice once
+	// matters for thousands of replicas moved one at a time.
+	sim.Steps = make([]SimStep, 0, replicas/max(1, fp.Surge+fp.Unavailable)+3)
 	// Every tick moves at least one pod or makes one ready, so the loop
 	// ends within a bounded number of ticks; the cap is a safety net.
 	limit := 4*replicas + 8
 	for tick := 1; tick <= limit; tick++ {
 		rs.newReady += rs.pendingOK
 		rs.pendingOK = 0
-		actions := rs.reconcile(fp, replicas, failAt > 0 && tick >= failAt)
+		actions, changed := rs.reconcile(fp, replicas, failAt > 0 && tick >= failAt, describe)
 		st := SimStep{
 			Step: tick, AtSeconds: float64(tick-1) * ready.D().Seconds(),
 			OldReplicas: rs.old, NewReplicas: rs.new, OldAvailable: rs.oldAvail, NewAvailable: rs.newReady,
@@ -72,7 +81,7 @@ func SimulateRolling(replicas int, maxSurge, maxUnavailable IntOrPercent, ready 
 			sim.DurationSeconds = st.AtSeconds
 			return sim
 		}
-		if len(actions) == 0 && rs.pendingOK == 0 {
+		if !changed && rs.pendingOK == 0 {
 			sim.Stalled = true
 			sim.DurationSeconds = st.AtSeconds
 			return sim
@@ -92,16 +101,24 @@ type rollState struct {
 
 // reconcile runs controller syncs until nothing changes and returns what
 // they did.
-func (r *rollState) reconcile(fp Fenceposts, desired int, failing bool) []string {
-	var actions []string
-	for i := 0; i < 4; i++ {
+func (r *rollState) reconcile(fp Fenceposts, desired int, failing, describe bool) (actions []string, moved bool) {
+	note := func(format string, a ...any) {
+		moved = true
+		if describe {
+			actions = append(actions, fmt.Sprintf(format, a...))
+		}
+	}
+	// A sync scales up or down and returns; the next sync follows at once.
+	// Three syncs settle a tick (up, down, up into the freed room); the
+	// bound only guards against a bug looping forever.
+	for i := 0; i < 16; i++ {
 		changed := false
 		// reconcileNewReplicaSet / NewRSNewReplicas: scale up within surge,
 		// never past desired.
 		if r.new < desired {
 			if total := r.old + r.new; total < fp.MaxPods {
 				up := min(fp.MaxPods-total, desired-r.new)
-				actions = append(actions, fmt.Sprintf("scale new %d→%d", r.new, r.new+up))
+				note("scale new %d→%d", r.new, r.new+up)
 				r.new += up
 				if !failing {
 					r.pendingOK += up
@@ -117,13 +134,13 @@ func (r *rollState) reconcile(fp Fenceposts, desired int, failing bool) []string
 			if maxScaledDown > 0 {
 				if bad := r.old - r.oldAvail; bad > 0 {
 					n := min(bad, maxScaledDown)
-					actions = append(actions, fmt.Sprintf("clean up %d unhealthy old", n))
+					note("clean up %d unhealthy old", n)
 					r.old -= n
 					changed = true
 				}
 				if avail := r.oldAvail + r.newReady; avail > fp.MinAvailable && r.old > 0 {
 					n := min(r.old, avail-fp.MinAvailable)
-					actions = append(actions, fmt.Sprintf("scale old %d→%d", r.old, r.old-n))
+					note("scale old %d→%d", r.old, r.old-n)
 					r.old -= n
 					r.oldAvail = min(r.oldAvail, r.old)
 					changed = true
@@ -134,7 +151,28 @@ func (r *rollState) reconcile(fp Fenceposts, desired int, failing bool) []string
 			break
 		}
 	}
-	return actions
+	return actions, moved
+}
+
+// rollbackSeconds is how long `kubectl rollout undo` takes from a tick of a
+// rolling update: the old ReplicaSet becomes the new one and the controller
+// rolls back under the same bounds; the current new pods that are not ready
+// yet count as unhealthy and are cleaned up first.
+func rollbackSeconds(st SimStep, fp Fenceposts, replicas int, ready Duration) float64 {
+	rs := rollState{old: st.NewReplicas, oldAvail: st.NewAvailable, new: st.OldReplicas, newReady: st.OldAvailable}
+	limit := 4*replicas + 8
+	for tick := 1; tick <= limit; tick++ {
+		rs.newReady += rs.pendingOK
+		rs.pendingOK = 0
+		_, changed := rs.reconcile(fp, replicas, false, false)
+		if rs.old == 0 && rs.newReady == replicas && rs.new == replicas {
+			return float64(tick-1) * ready.D().Seconds()
+		}
+		if !changed && rs.pendingOK == 0 {
+			break
+		}
+	}
+	return -1
 }
 
 // rollbackWaves estimates how many ready-time waves a rolling update needs

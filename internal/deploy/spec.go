@@ -37,7 +37,7 @@ type Duration time.Duration
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
 // MarshalJSON writes the duration as a Go duration string.
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
 
 // UnmarshalJSON reads "30s" or a number of seconds.
 func (d *Duration) UnmarshalJSON(b []byte) error {
@@ -254,8 +254,8 @@ func (s *Spec) Validate() error {
 	if s.Replicas < 0 {
 		return fmt.Errorf("replicas is %d: it must be 0 or more", s.Replicas)
 	}
-	if s.Replicas > 1_000_000 {
-		return fmt.Errorf("replicas is %d: plans stop at 1000000", s.Replicas)
+	if s.Replicas > 100_000 {
+		return fmt.Errorf("replicas is %d: plans stop at 100000 (one Deployment rarely exceeds a few thousand)", s.Replicas)
 	}
 	if s.MaxUnavailable.Percent && s.MaxUnavailable.Value > 100 {
 		return fmt.Errorf("max unavailable %s is over 100%%", s.MaxUnavailable)

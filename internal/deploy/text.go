@@ -42,9 +42,9 @@ func PlanTable(p *Plan) *output.Table {
 // WriteSummary prints the plan's totals and findings under the table.
 func WriteSummary(w io.Writer, st output.Style, p *Plan) {
 	s := p.Summary
-	fmt.Fprintf(w, "\n%s %s, %d replicas: max surge %s (%d pods), max unavailable %s (%d pods)\n",
-		st.Bold("Strategy"), p.Spec.Strategy, p.Spec.Replicas, p.Spec.MaxSurge, p.Fenceposts.Surge,
-		p.Spec.MaxUnavailable, p.Fenceposts.Unavailable)
+	fmt.Fprintf(w, "\n%s %s, %d replicas: max surge %s (%s), max unavailable %s (%s)\n",
+		st.Bold("Strategy"), p.Spec.Strategy, p.Spec.Replicas, p.Spec.MaxSurge, pods(p.Fenceposts.Surge),
+		p.Spec.MaxUnavailable, pods(p.Fenceposts.Unavailable))
 	down := "no downtime"
 	if s.Downtime {
 		down = st.Red("DOWNTIME: no pod available during the rollout")
@@ -124,6 +124,13 @@ func scaleCells(v, total, cells int) int {
 		n = 1
 	}
 	return min(n, cells)
+}
+
+func pods(n int) string {
+	if n == 1 {
+		return "1 pod"
+	}
+	return fmt.Sprintf("%d pods", n)
 }
 
 func pct(f float64) string { return fmt.Sprintf("%g%%", f) }

@@ -37,7 +37,7 @@ func TestPlanTerminalAndPlain(t *testing.T) {
 		}
 		// Styling itself depends on the terminal's color profile; what must
 		// hold in both modes is the table, the summary and the chart.
-		for _, want := range []string{"rolling wave", "max surge 25% (1 pods)", "Timeline", "0/4"} {
+		for _, want := range []string{"rolling wave", "max surge 25% (1 pod)", "Timeline", "0/4"} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("tty=%v: %q missing from %q", tty, want, out.String())
 			}

@@ -52,19 +52,19 @@ func (o *specFlags) bind(cmd *cobra.Command, full bool) {
 	fl.IntVar(&o.Replicas, "replicas", d.Replicas, "desired replicas")
 	fl.StringVar(&o.MaxSurge, "max-surge", d.MaxSurge.String(), "pods above replicas during the rollout: count or percentage (rounded up)")
 	fl.StringVar(&o.MaxUnavailable, "max-unavailable", d.MaxUnavailable.String(), "pods below replicas during the rollout: count or percentage (rounded down)")
-	fl.StringVar(&o.ReadyTime, "ready-time", d.ReadyTime.D().String(), "time from pod creation to ready")
+	fl.StringVar(&o.ReadyTime, "ready-time", d.ReadyTime.String(), "time from pod creation to ready")
 	if !full {
 		return
 	}
 	fl.StringVar(&o.Strategy, "strategy", d.Strategy, "strategy: "+strings.Join(deploy.Strategies, "|"))
 	cmdutil.RegisterEnum(cmd, "strategy", deploy.Strategies)
 	fl.StringVar(&o.Steps, "steps", "", "canary weights, each optionally WEIGHT:PAUSE (default 10,25,50,100)")
-	fl.StringVar(&o.Pause, "pause", d.Pause.D().String(), "pause after each canary step; how long A/B and shadow observe")
+	fl.StringVar(&o.Pause, "pause", d.Pause.String(), "pause after each canary step; how long A/B and shadow observe")
 	fl.BoolVar(&o.Analysis, "analysis", true, "put an analysis gate (error rate) after every canary step below 100%")
 	fl.StringVar(&o.TrafficRouter, "traffic-router", d.TrafficRouter, "traffic router: "+strings.Join(deploy.TrafficRouters, "|")+" (none: traffic follows pod counts)")
 	cmdutil.RegisterEnum(cmd, "traffic-router", deploy.TrafficRouters)
 	fl.IntVar(&o.PreviewReplicas, "preview-replicas", 0, "blue-green: green pods started before the switch (0: all)")
-	fl.StringVar(&o.ScaleDownDelay, "scale-down-delay", d.ScaleDownDelay.D().String(), "blue-green, A/B, shadow: keep the old version this long after the switch")
+	fl.StringVar(&o.ScaleDownDelay, "scale-down-delay", d.ScaleDownDelay.String(), "blue-green, A/B, shadow: keep the old version this long after the switch")
 	fl.StringArrayVar(&o.Match, "match", nil, "A/B rule header:NAME=VALUE, cookie:NAME=VALUE or query:NAME=VALUE (repeatable)")
 	fl.Float64Var(&o.MatchPercent, "match-percent", d.MatchPercent, "A/B: share of traffic the rules select")
 	fl.Float64Var(&o.ShadowPercent, "shadow-percent", d.ShadowPercent, "shadow: share of traffic mirrored to the new version")
@@ -152,7 +152,9 @@ func (o *specFlags) spec() (deploy.Spec, error) {
 			return s, bad("pause", err)
 		}
 	}
-	if ch("steps") || ch("pause") || ch("analysis") || (s.Strategy == deploy.Canary && len(s.Steps) == 0) {
+	// Steps from a plan file keep their own pauses and gates unless --steps
+	// replaces them; --pause and --analysis shape the steps parsed here.
+	if ch("steps") || (s.Strategy == deploy.Canary && len(s.Steps) == 0) {
 		spec := o.Steps
 		if spec == "" {
 			spec = "10,25,50,100"
