@@ -20,6 +20,7 @@ log() { printf 'testenv: %s\n' "$*" >&2; }
 # tools module (scripts/tools/go.mod) pins.
 CONSUL_VERSION=1.15.4
 GORELEASER_VERSION=v2.15.1
+SERF_VERSION=v0.10.2
 
 have_version() { # have_version BIN PATTERN: BIN exists and its --version matches
 	[ -x "$1" ] && "$1" version 2>/dev/null | grep "$2" >/dev/null
@@ -57,7 +58,37 @@ apt_install() { # apt_install PACKAGE...: install Debian packages once
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
 }
 
-all=(consul goreleaser)
+etcd() { # Debian's etcd 3.4 server, for the etcd registry adapter's tests
+	if [ -x /usr/bin/etcd ]; then
+		log "etcd: $(/usr/bin/etcd --version | head -1)"
+		return
+	fi
+	log "etcd: installing Debian etcd-server"
+	apt_install etcd-server
+}
+
+zookeeper() { # Debian's ZooKeeper 3.8 (runs on the installed Java 17)
+	if [ -f /usr/share/java/zookeeper.jar ]; then
+		log "zookeeper: /usr/share/java/zookeeper.jar"
+		return
+	fi
+	log "zookeeper: installing Debian zookeeper"
+	apt_install zookeeper
+}
+
+serf() { # Serf agent (MPL-2.0) from the Go module proxy, for the serf adapter's tests
+	# serf v0.10.2 still calls itself 0.8.2-dev, so a stamp file records
+	# which module version was installed.
+	if [ -x "$bin/serf" ] && [ "$(cat "$bin/serf.version" 2>/dev/null)" = "$SERF_VERSION" ]; then
+		log "serf $SERF_VERSION: cached in $bin"
+		return
+	fi
+	log "serf $SERF_VERSION: installing from the Go module proxy"
+	GOBIN="$bin" go install "github.com/hashicorp/serf/cmd/serf@$SERF_VERSION"
+	echo "$SERF_VERSION" >"$bin/serf.version"
+}
+
+all=(consul goreleaser etcd zookeeper serf)
 parts=("$@")
 [ ${#parts[@]} -eq 0 ] && parts=("${all[@]}")
 for p in "${parts[@]}"; do

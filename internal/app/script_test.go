@@ -29,7 +29,7 @@ func TestScripts(t *testing.T) {
 // ScriptParams are the testscript settings shared by every script: an
 // isolated HOME and config folder, and commands that start real servers.
 func ScriptParams(t *testing.T, dir string) testscript.Params {
-	return testscript.Params{
+	p := testscript.Params{
 		Dir:                 dir,
 		RequireExplicitExec: false,
 		Setup: func(env *testscript.Env) error {
@@ -67,6 +67,10 @@ func ScriptParams(t *testing.T, dir string) testscript.Params {
 			},
 		},
 	}
+	for name, cmd := range registryAdapterCmds() {
+		p.Cmds[name] = cmd
+	}
+	return p
 }
 
 // TestRunExitCodes checks the one place where errors become exit codes,
