@@ -8,6 +8,7 @@ import (
 
 	"github.com/msctl/msctl/internal/buildinfo"
 	"github.com/msctl/msctl/internal/cmdutil"
+	compatcmd "github.com/msctl/msctl/internal/commands/compat"
 	configcmd "github.com/msctl/msctl/internal/commands/config"
 	docscmd "github.com/msctl/msctl/internal/commands/docs"
 	versioncmd "github.com/msctl/msctl/internal/commands/version"
@@ -73,6 +74,7 @@ with named contexts (see msctl config --help). Every data command takes
 		versioncmd.NewCmd(f, nil),
 		configcmd.NewCmd(f),
 		docscmd.NewCmd(f),
+		compatcmd.NewCmd(f, nil),
 	)
 	return root
 }
