@@ -96,9 +96,11 @@ func rangeCovered(r [2]protoreflect.FieldNumber, rs interface {
 	Len() int
 	Get(int) [2]protoreflect.FieldNumber
 }) bool {
+	// MessageSet ranges may reach 2^31-1; "to max" is the same promise.
+	end := func(n protoreflect.FieldNumber) protoreflect.FieldNumber { return min(n, maxFieldNumber+1) }
 	for i := 0; i < rs.Len(); i++ {
 		n := rs.Get(i)
-		if n[0] <= r[0] && r[1] <= n[1] {
+		if n[0] <= r[0] && end(r[1]) <= end(n[1]) {
 			return true
 		}
 	}
@@ -179,14 +181,6 @@ func wireGroup(f protoreflect.FieldDescriptor) string {
 	return "message"
 }
 
-func packable(f protoreflect.FieldDescriptor) bool {
-	switch f.Kind() {
-	case protoreflect.StringKind, protoreflect.BytesKind, protoreflect.MessageKind, protoreflect.GroupKind:
-		return false
-	}
-	return true
-}
-
 func (c *checker) compareField(of, nf protoreflect.FieldDescriptor) {
 	m := nf.ContainingMessage()
 	path := string(m.FullName()) + "." + string(nf.Name())
@@ -219,7 +213,10 @@ func (c *checker) compareField(of, nf protoreflect.FieldDescriptor) {
 		if structural || oRep != nRep {
 			c.report(FieldWireJSONCompatCard, path, msg, loc, base)
 		}
-		if structural || (oRep != nRep && packable(nf)) {
+		// buf treats every change between singular and repeated as
+		// wire-breaking: old readers of a packed or repeated field keep
+		// only the last element.
+		if structural || oRep != nRep {
 			c.report(FieldWireCompatCard, path, msg, loc, base)
 		}
 	}

@@ -42,7 +42,7 @@ var (
 	FileNoDelete        = rule("FILE_NO_DELETE", fileOnly, "files are not deleted")
 	FileSamePackage     = rule("FILE_SAME_PACKAGE", all4, "files keep their package")
 	FileSameSyntax      = rule("FILE_SAME_SYNTAX", filePkg, "files keep their syntax (proto2, proto3, editions)")
-	PackageNoDelete     = rule("PACKAGE_NO_DELETE", filePkg, "packages are not deleted")
+	PackageNoDelete     = rule("PACKAGE_NO_DELETE", pkgOnly, "packages are not deleted")
 	MessageNoDelete     = rule("MESSAGE_NO_DELETE", fileOnly, "messages are not deleted from a file")
 	EnumNoDelete        = rule("ENUM_NO_DELETE", fileOnly, "enums are not deleted from a file")
 	ServiceNoDelete     = rule("SERVICE_NO_DELETE", fileOnly, "services are not deleted from a file")
@@ -66,7 +66,7 @@ var (
 	FieldSameOneof            = rule("FIELD_SAME_ONEOF", all4, "fields stay in (or out of) the same oneof")
 	FieldSameDefault          = rule("FIELD_SAME_DEFAULT", all4, "fields keep their default value")
 	FieldSameJSType           = rule("FIELD_SAME_JSTYPE", filePkg, "fields keep their jstype option")
-	FieldSameCType            = rule("FIELD_SAME_CTYPE", filePkg, "fields keep their ctype option")
+	FieldSameCType            = rule("FIELD_SAME_CPP_STRING_TYPE", filePkg, "fields keep their C++ string type (ctype option)")
 	OneofNoDelete             = rule("ONEOF_NO_DELETE", filePkg, "oneofs are not deleted")
 
 	MessageSameRequiredFields  = rule("MESSAGE_SAME_REQUIRED_FIELDS", all4, "messages keep the same required fields")
@@ -79,7 +79,7 @@ var (
 	EnumValueNoDeleteUnlessNumber = rule("ENUM_VALUE_NO_DELETE_UNLESS_NUMBER_RESERVED", wireBoth, "enum values are not deleted unless their number is reserved")
 	EnumValueNoDeleteUnlessName   = rule("ENUM_VALUE_NO_DELETE_UNLESS_NAME_RESERVED", []string{CatWireJSON}, "enum values are not deleted unless their name is reserved")
 	EnumValueSameName             = rule("ENUM_VALUE_SAME_NAME", fpJSON, "enum values keep their name")
-	EnumSameType                  = rule("ENUM_SAME_TYPE", all4, "enums stay open or closed")
+	EnumSameType                  = rule("ENUM_SAME_TYPE", filePkg, "enums stay open or closed")
 	ReservedEnumNoDelete          = rule("RESERVED_ENUM_NO_DELETE", all4, "reserved ranges and names are not deleted from enums")
 
 	RPCNoDelete             = rule("RPC_NO_DELETE", filePkg, "RPCs are not deleted from services")
@@ -111,7 +111,7 @@ var fileOptions = []fileOption{
 	{rule("FILE_SAME_JAVA_PACKAGE", filePkg, "files keep their java_package option"), "java_package", 1},
 	{rule("FILE_SAME_JAVA_OUTER_CLASSNAME", filePkg, "files keep their java_outer_classname option"), "java_outer_classname", 8},
 	{rule("FILE_SAME_JAVA_MULTIPLE_FILES", filePkg, "files keep their java_multiple_files option"), "java_multiple_files", 10},
-	{rule("FILE_SAME_JAVA_STRING_CHECK_UTF8", filePkg, "files keep their java_string_check_utf8 option"), "java_string_check_utf8", 27},
+	{rule("FIELD_SAME_JAVA_UTF8_VALIDATION", filePkg, "files keep their java_string_check_utf8 option (it only matters outside proto3, for string fields)"), "java_string_check_utf8", 27},
 	{rule("FILE_SAME_JAVA_GENERIC_SERVICES", filePkg, "files keep their java_generic_services option"), "java_generic_services", 17},
 	{rule("FILE_SAME_CC_GENERIC_SERVICES", filePkg, "files keep their cc_generic_services option"), "cc_generic_services", 16},
 	{rule("FILE_SAME_PY_GENERIC_SERVICES", filePkg, "files keep their py_generic_services option"), "py_generic_services", 18},
