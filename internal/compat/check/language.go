@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/msctl/msctl/internal/compat"
+	"github.com/msctl/msctl/internal/compat/openapicompat"
 	"github.com/msctl/msctl/internal/compat/protocompat"
 	"github.com/msctl/msctl/internal/exitcode"
 	"github.com/msctl/msctl/internal/servicefile"
@@ -16,6 +17,8 @@ func Language(ctx context.Context, lang string, o Options) (*compat.Report, erro
 	switch lang {
 	case "proto":
 		return Proto(ctx, o)
+	case "openapi":
+		return OpenAPI(ctx, o)
 	}
 	return nil, exitcode.Usagef("unknown API kind %q", lang)
 }
@@ -24,6 +27,9 @@ func Language(ctx context.Context, lang string, o Options) (*compat.Report, erro
 func Rules() map[string]compat.Rule {
 	m := map[string]compat.Rule{}
 	for _, r := range protocompat.Rules() {
+		m[r.ID] = r
+	}
+	for _, r := range openapicompat.Rules() {
 		m[r.ID] = r
 	}
 	return m
