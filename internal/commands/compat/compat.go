@@ -98,7 +98,7 @@ expiry date) in msctl-compat.yaml.
 	addFlags(cmd, opts, false)
 	cmd.Flags().StringVar(&opts.ServiceFile, "file", "service.yaml", "service file listing the APIs to check")
 	_ = cmd.MarkFlagFilename("file", "yaml", "yml")
-	for _, lang := range []string{"proto", "openapi"} {
+	for _, lang := range []string{"proto", "openapi", "graphql"} {
 		cmd.AddCommand(newLangCmd(f, lang, runF))
 	}
 	return cmd

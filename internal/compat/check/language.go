@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 
 	"github.com/msctl/msctl/internal/compat"
+	"github.com/msctl/msctl/internal/compat/baseline"
+	"github.com/msctl/msctl/internal/compat/graphqlcompat"
 	"github.com/msctl/msctl/internal/compat/openapicompat"
 	"github.com/msctl/msctl/internal/compat/protocompat"
 	"github.com/msctl/msctl/internal/exitcode"
@@ -19,6 +21,8 @@ func Language(ctx context.Context, lang string, o Options) (*compat.Report, erro
 		return Proto(ctx, o)
 	case "openapi":
 		return OpenAPI(ctx, o)
+	case "graphql":
+		return GraphQL(ctx, o)
 	}
 	return nil, exitcode.Usagef("unknown API kind %q", lang)
 }
@@ -30,6 +34,9 @@ func Rules() map[string]compat.Rule {
 		m[r.ID] = r
 	}
 	for _, r := range openapicompat.Rules() {
+		m[r.ID] = r
+	}
+	for _, r := range graphqlcompat.Rules() {
 		m[r.ID] = r
 	}
 	return m
@@ -62,4 +69,8 @@ func Service(ctx context.Context, file string, o Options) (*compat.Result, error
 		res.OK = res.OK && rep.OK
 	}
 	return res, nil
+}
+
+func localList(dir string, exts ...string) ([]string, error) {
+	return baseline.Local{}.ListFiles(dir, exts...)
 }
