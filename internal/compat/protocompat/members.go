@@ -385,27 +385,25 @@ func (c *checker) additions() {
 			c.report(FileAdded, nf.Path(), fmt.Sprintf("file %q was added", nf.Path()), c.new.set.loc(nf), nil)
 		}
 	}
-	oldNames := map[string]bool{}
-	for n := range c.old.messages {
-		oldNames["m"+c.mapName(n)] = true
+	// The baseline's elements by their name on the new side.
+	oldMsgs := map[string]protoreflect.MessageDescriptor{}
+	for n, m := range c.old.messages {
+		oldMsgs[c.mapName(n)] = m
 	}
-	for n := range c.old.enums {
-		oldNames["e"+c.mapName(n)] = true
+	oldEnums := map[string]protoreflect.EnumDescriptor{}
+	for n, e := range c.old.enums {
+		oldEnums[c.mapName(n)] = e
 	}
-	for n := range c.old.services {
-		oldNames["s"+c.mapName(n)] = true
+	oldSvcs := map[string]protoreflect.ServiceDescriptor{}
+	for n, sv := range c.old.services {
+		oldSvcs[c.mapName(n)] = sv
 	}
 	for _, n := range sortedKeys(c.new.messages) {
 		m := c.new.messages[n]
-		if !oldNames["m"+n] {
+		om, ok := oldMsgs[n]
+		if !ok {
 			c.report(MessageAdded, n, fmt.Sprintf("message %q was added", n), c.new.set.loc(m), nil)
 			continue
-		}
-		var om protoreflect.MessageDescriptor
-		for on, x := range c.old.messages {
-			if c.mapName(on) == n {
-				om = x
-			}
 		}
 		for i := 0; i < m.Fields().Len(); i++ {
 			f := m.Fields().Get(i)
@@ -416,15 +414,10 @@ func (c *checker) additions() {
 	}
 	for _, n := range sortedKeys(c.new.enums) {
 		e := c.new.enums[n]
-		if !oldNames["e"+n] {
+		oe, ok := oldEnums[n]
+		if !ok {
 			c.report(EnumAdded, n, fmt.Sprintf("enum %q was added", n), c.new.set.loc(e), nil)
 			continue
-		}
-		var oe protoreflect.EnumDescriptor
-		for on, x := range c.old.enums {
-			if c.mapName(on) == n {
-				oe = x
-			}
 		}
 		for i := 0; i < e.Values().Len(); i++ {
 			v := e.Values().Get(i)
@@ -435,15 +428,10 @@ func (c *checker) additions() {
 	}
 	for _, n := range sortedKeys(c.new.services) {
 		s := c.new.services[n]
-		if !oldNames["s"+n] {
+		os, ok := oldSvcs[n]
+		if !ok {
 			c.report(ServiceAdded, n, fmt.Sprintf("service %q was added", n), c.new.set.loc(s), nil)
 			continue
-		}
-		var os protoreflect.ServiceDescriptor
-		for on, x := range c.old.services {
-			if c.mapName(on) == n {
-				os = x
-			}
 		}
 		for i := 0; i < s.Methods().Len(); i++ {
 			m := s.Methods().Get(i)
