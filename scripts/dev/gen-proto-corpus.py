@@ -168,6 +168,12 @@ case('ENUM_VALUE_NO_DELETE_UNLESS_NAME_RESERVED', enum, enum.replace('  COLOR_BL
 case('ENUM_VALUE_SAME_NAME', enum, enum.replace('COLOR_BLUE = 2', 'COLOR_NAVY = 2'), ['ENUM_VALUE_SAME_NAME'], safe_before=enum, safe_after=enum.replace('enum Color {\n', 'enum Color {\n  option allow_alias = true;\n').replace('  COLOR_BLUE = 2;\n', '  COLOR_BLUE = 2;\n  COLOR_NAVY = 2;\n'))
 ed = 'edition = "2023";\npackage corpus.v1;\nenum Color {\n  COLOR_UNSPECIFIED = 0;\n  COLOR_RED = 1;\n}\n'
 case('ENUM_SAME_TYPE', ed, ed.replace('enum Color {\n', 'enum Color {\n  option features.enum_type = CLOSED;\n'), ['ENUM_SAME_TYPE'])
+E = 'edition = "2023";\npackage corpus.v1;\n'
+emsg = E + 'message M {\n  string s = 1;\n}\n'
+case('FIELD_SAME_UTF8_VALIDATION', emsg, emsg.replace('string s = 1;', 'string s = 1 [features.utf8_validation = NONE];'), ['FIELD_SAME_JAVA_UTF8_VALIDATION', 'FIELD_SAME_UTF8_VALIDATION'], safe_before=emsg, safe_after=emsg.replace('string s = 1;', 'string s = 1 [features.utf8_validation = VERIFY];'))
+case('MESSAGE_SAME_JSON_FORMAT', emsg, emsg.replace('message M {\n', 'message M {\n  option features.json_format = LEGACY_BEST_EFFORT;\n'), ['MESSAGE_SAME_JSON_FORMAT'], safe_before=emsg.replace('message M {\n', 'message M {\n  option features.json_format = LEGACY_BEST_EFFORT;\n'), safe_after=emsg, cat='WIRE_JSON')
+eenum = E + 'enum Color {\n  COLOR_UNSPECIFIED = 0;\n}\n'
+case('ENUM_SAME_JSON_FORMAT', eenum, eenum.replace('enum Color {\n', 'enum Color {\n  option features.json_format = LEGACY_BEST_EFFORT;\n'), ['ENUM_SAME_JSON_FORMAT'], safe_before=eenum.replace('enum Color {\n', 'enum Color {\n  option features.json_format = LEGACY_BEST_EFFORT;\n'), safe_after=eenum, cat='WIRE_JSON')
 renum = enum.replace('  COLOR_BLUE = 2;\n', '  COLOR_BLUE = 2;\n  reserved 5, 8 to 10;\n  reserved "COLOR_OLD";\n')
 case('RESERVED_ENUM_NO_DELETE', renum, renum.replace('  reserved "COLOR_OLD";\n', ''), ['RESERVED_ENUM_NO_DELETE'], safe_before=renum, safe_after=renum.replace('8 to 10', '8 to 12'), cat='WIRE')
 

@@ -315,11 +315,6 @@ func (c *checker) compareFileOptions(of, nf protoreflect.FileDescriptor) {
 		if a == b {
 			continue
 		}
-		if opt.field == "java_string_check_utf8" && !checksUTF8Option(nf) {
-			// proto3 strings are always validated, so the option changes
-			// nothing there, nor in a file without string fields.
-			continue
-		}
 		c.report(opt.rule, nf.Path(), fmt.Sprintf("file %q changed option %s from %q to %q", nf.Path(), opt.field, a, b),
 			c.new.set.pathLoc(nf, protoreflect.SourcePath{8, opt.number}), c.oldLoc(of))
 	}
@@ -382,21 +377,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(ks)
 	return ks
-}
-
-// checksUTF8Option reports whether java_string_check_utf8 changes behaviour
-// in f: outside proto3, when f has string fields.
-func checksUTF8Option(f protoreflect.FileDescriptor) bool {
-	if f.Syntax() == protoreflect.Proto3 {
-		return false
-	}
-	found := false
-	walkFile(f, func(m protoreflect.MessageDescriptor) {
-		for i := 0; i < m.Fields().Len(); i++ {
-			if m.Fields().Get(i).Kind() == protoreflect.StringKind {
-				found = true
-			}
-		}
-	}, func(protoreflect.EnumDescriptor) {}, func(protoreflect.FieldDescriptor) {})
-	return found
 }

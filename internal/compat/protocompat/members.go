@@ -80,6 +80,7 @@ func (c *checker) compareMessage(om, nm protoreflect.MessageDescriptor) {
 	if oreq != nreq {
 		c.report(MessageSameRequiredFields, mname, fmt.Sprintf("message %q changed its required fields from [%s] to [%s]", mname, oreq, nreq), mloc, c.oldLoc(om))
 	}
+	c.jsonFormatLowered(MessageSameJSONFormat, om, nm, "message")
 	oo, _ := om.Options().(*descriptorpb.MessageOptions)
 	no, _ := nm.Options().(*descriptorpb.MessageOptions)
 	if oo.GetMessageSetWireFormat() != no.GetMessageSetWireFormat() {
@@ -238,6 +239,7 @@ func (c *checker) compareField(of, nf protoreflect.FieldDescriptor) {
 	if a, b := defaultOf(of), defaultOf(nf); a != b {
 		c.report(FieldSameDefault, path, fmt.Sprintf("%s changed default from %s to %s", what, a, b), loc, base)
 	}
+	c.compareFieldFeatures(of, nf, what, path)
 	ofo, _ := of.Options().(*descriptorpb.FieldOptions)
 	nfo, _ := nf.Options().(*descriptorpb.FieldOptions)
 	if ofo.GetJstype() != nfo.GetJstype() {
@@ -317,6 +319,7 @@ func (c *checker) compareEnums() {
 				c.report(ReservedEnumNoDelete, ename, fmt.Sprintf("reserved name %q was deleted from enum %q", n, ename), eloc, c.oldLoc(oe))
 			}
 		}
+		c.jsonFormatLowered(EnumSameJSONFormat, oe, ne, "enum")
 		if oe.IsClosed() != ne.IsClosed() {
 			kind := map[bool]string{true: "closed", false: "open"}
 			c.report(EnumSameType, ename, fmt.Sprintf("enum %q changed from %s to %s", ename, kind[oe.IsClosed()], kind[ne.IsClosed()]), eloc, c.oldLoc(oe))

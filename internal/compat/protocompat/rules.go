@@ -66,6 +66,10 @@ var (
 	FieldSameOneof            = rule("FIELD_SAME_ONEOF", all4, "fields stay in (or out of) the same oneof")
 	FieldSameDefault          = rule("FIELD_SAME_DEFAULT", all4, "fields keep their default value")
 	FieldSameJSType           = rule("FIELD_SAME_JSTYPE", filePkg, "fields keep their jstype option")
+	FieldSameUTF8Validation   = rule("FIELD_SAME_UTF8_VALIDATION", filePkg, "string fields keep their UTF-8 validation (syntax or the utf8_validation feature)")
+	FieldSameJavaUTF8         = rule("FIELD_SAME_JAVA_UTF8_VALIDATION", filePkg, "string fields keep their Java UTF-8 validation (java_string_check_utf8, syntax, features)")
+	MessageSameJSONFormat     = rule("MESSAGE_SAME_JSON_FORMAT", fpJSON, "messages keep JSON support (json_format ALLOW is not lowered to LEGACY_BEST_EFFORT)")
+	EnumSameJSONFormat        = rule("ENUM_SAME_JSON_FORMAT", fpJSON, "enums keep JSON support (json_format ALLOW is not lowered to LEGACY_BEST_EFFORT)")
 	FieldSameCType            = rule("FIELD_SAME_CPP_STRING_TYPE", filePkg, "fields keep their C++ string type (ctype option)")
 	OneofNoDelete             = rule("ONEOF_NO_DELETE", filePkg, "oneofs are not deleted")
 
@@ -111,7 +115,6 @@ var fileOptions = []fileOption{
 	{rule("FILE_SAME_JAVA_PACKAGE", filePkg, "files keep their java_package option"), "java_package", 1},
 	{rule("FILE_SAME_JAVA_OUTER_CLASSNAME", filePkg, "files keep their java_outer_classname option"), "java_outer_classname", 8},
 	{rule("FILE_SAME_JAVA_MULTIPLE_FILES", filePkg, "files keep their java_multiple_files option"), "java_multiple_files", 10},
-	{rule("FIELD_SAME_JAVA_UTF8_VALIDATION", filePkg, "files keep their java_string_check_utf8 option (it only matters outside proto3, for string fields)"), "java_string_check_utf8", 27},
 	{rule("FILE_SAME_JAVA_GENERIC_SERVICES", filePkg, "files keep their java_generic_services option"), "java_generic_services", 17},
 	{rule("FILE_SAME_CC_GENERIC_SERVICES", filePkg, "files keep their cc_generic_services option"), "cc_generic_services", 16},
 	{rule("FILE_SAME_PY_GENERIC_SERVICES", filePkg, "files keep their py_generic_services option"), "py_generic_services", 18},
@@ -134,7 +137,7 @@ func Rules() []compat.Rule {
 		PackageExtNoDel, FieldNoDelete, FieldNoDeleteUnlessNumber, FieldNoDeleteUnlessName, FieldSameName,
 		FieldSameJSONName, FieldSameType, FieldWireJSONCompatType, FieldWireCompatType, FieldSameCardinality,
 		FieldWireJSONCompatCard, FieldWireCompatCard, FieldSameOneof, FieldSameDefault, FieldSameJSType,
-		FieldSameCType, OneofNoDelete, MessageSameRequiredFields, MessageSameMessageSet,
+		FieldSameCType, FieldSameUTF8Validation, FieldSameJavaUTF8, MessageSameJSONFormat, EnumSameJSONFormat, OneofNoDelete, MessageSameRequiredFields, MessageSameMessageSet,
 		MessageNoRemoveStdAccessor, ReservedMessageNoDelete, ExtensionMessageNoDelete, EnumValueNoDelete,
 		EnumValueNoDeleteUnlessNumber, EnumValueNoDeleteUnlessName, EnumValueSameName, EnumSameType,
 		ReservedEnumNoDelete, RPCNoDelete, RPCSameRequestType, RPCSameResponseType, RPCSameClientStreaming,
