@@ -96,6 +96,10 @@ type Finding struct {
 	// BaselineLocation is where the element was in the baseline, for
 	// deletions and changes.
 	BaselineLocation *Location `json:"baseline_location,omitempty"`
+	// Deprecated is set when the deleted element was marked deprecated in
+	// the baseline (proto deprecated option, OpenAPI deprecated: true,
+	// GraphQL @deprecated).
+	Deprecated bool `json:"deprecated,omitempty"`
 	// Suppression is set when a suppression in the config file matched;
 	// suppressed findings are reported but neither fail the check nor count
 	// toward the required version bump.

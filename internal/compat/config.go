@@ -22,6 +22,7 @@ const ConfigFileName = "msctl-compat.yaml"
 //
 //	category: FILE            # proto rule category (file|package|wire_json|wire)
 //	except: [FILE_SAME_GO_PACKAGE]   # rules that never run
+//	allow_deprecated_removal: true   # removing what was deprecated is dangerous, not breaking
 //	suppressions:
 //	  - rule: FIELD_NO_DELETE
 //	    path: orders.v1.Order.legacy_*   # glob on the finding's path (optional)
@@ -29,9 +30,13 @@ const ConfigFileName = "msctl-compat.yaml"
 //	    reason: "no client reads it since 2025 (INC-123)"
 //	    expires: 2027-01-31               # optional; after it the finding fails again
 type Config struct {
-	Category     string        `yaml:"category,omitempty" json:"category,omitempty"`
-	Except       []string      `yaml:"except,omitempty" json:"except,omitempty"`
-	Suppressions []Suppression `yaml:"suppressions,omitempty" json:"suppressions,omitempty"`
+	Category string   `yaml:"category,omitempty" json:"category,omitempty"`
+	Except   []string `yaml:"except,omitempty" json:"except,omitempty"`
+	// AllowDeprecatedRemoval rates the removal of an element that the
+	// baseline marked deprecated as dangerous (a minor bump) instead of
+	// breaking: the deprecation was the notice.
+	AllowDeprecatedRemoval bool          `yaml:"allow_deprecated_removal,omitempty" json:"allow_deprecated_removal,omitempty"`
+	Suppressions           []Suppression `yaml:"suppressions,omitempty" json:"suppressions,omitempty"`
 }
 
 // Suppression accepts a finding on purpose, with a reason.
@@ -108,6 +113,10 @@ func (c *Config) Apply(fs []Finding, now time.Time) ([]Finding, []string) {
 	for _, f := range fs {
 		if c.Excluded(f.Rule) {
 			continue
+		}
+		if c.AllowDeprecatedRemoval && f.Deprecated && f.Severity == Breaking {
+			f.Severity = Dangerous
+			f.Message += " (allowed: it was deprecated)"
 		}
 		for i := range c.Suppressions {
 			s := &c.Suppressions[i]

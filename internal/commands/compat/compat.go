@@ -44,7 +44,8 @@ JSON output (-o json or --format json) is one object:
      "findings": [{"rule": "FIELD_NO_DELETE", "severity": "breaking|dangerous|safe",
        "category": "FILE", "message": "...", "path": "orders.v1.Order.note",
        "location": {"file": "...", "line": 12, "column": 3},
-       "baseline_location": {...}, "suppression": {"rule", "reason", "expires"}}],
+       "baseline_location": {...}, "deprecated": bool,
+       "suppression": {"rule", "reason", "expires"}}],
      "breaking": N, "dangerous": N, "safe": N,
      "semver": {"required_bump": "none|patch|minor|major", "declared_bump": "...",
        "old_version": "...", "new_version": "...", "source": "...", "ok": bool, "message": "..."},
@@ -80,7 +81,8 @@ git tags. A breaking change without a major bump fails and says which bump is
 missing. --no-semver turns the gate off (then any breaking change fails).
 
 Rules can be turned off and findings suppressed (with a reason and an optional
-expiry date) in msctl-compat.yaml.
+expiry date) in msctl-compat.yaml; allow_deprecated_removal: true there rates the
+removal of deprecated elements dangerous instead of breaking.
 ` + jsonSchemaHelp,
 		Example: `  msctl compat                                   # every API in ./service.yaml
   msctl compat proto api/ -I third_party --against git:main

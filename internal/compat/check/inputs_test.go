@@ -96,3 +96,43 @@ func TestGraphQLVersionDirective(t *testing.T) {
 		t.Errorf("semver = %+v, breaking = %d", rep.Semver, rep.Breaking)
 	}
 }
+
+// TestDeprecatedRemoval: removing what the baseline deprecated is breaking
+// and says so; allow_deprecated_removal makes it dangerous (a minor bump).
+func TestDeprecatedRemoval(t *testing.T) {
+	corpus := filepath.Join("..", "..", "..", "testdata", "compat")
+	cases := []struct {
+		lang, before, after string
+		run                 func(context.Context, Options) (*compat.Report, error)
+	}{
+		{"graphql", "graphql/FIELD_REMOVED/before/schema.graphql", "graphql/FIELD_REMOVED/after/schema.graphql", GraphQL},
+	}
+	dir := t.TempDir()
+	old, nw := filepath.Join(dir, "old.proto"), filepath.Join(dir, "new.proto")
+	write(t, old, strings.Replace(v1, "string note = 2;", "string note = 2 [deprecated = true];", 1))
+	write(t, nw, strings.Replace(v1, "  string note = 2;\n", "", 1))
+	for _, tt := range cases {
+		for _, allow := range []bool{false, true} {
+			o := Options{Target: filepath.Join(corpus, tt.after), Against: filepath.Join(corpus, tt.before),
+				Config: &compat.Config{AllowDeprecatedRemoval: allow}, BaselineVersion: "1.0.0", Version: "1.1.0"}
+			rep, err := tt.run(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := rep.Findings[0]
+			if !f.Deprecated || !strings.Contains(f.Message, "deprecated") {
+				t.Errorf("%s: finding %+v should carry the deprecation", tt.lang, f)
+			}
+			if want := map[bool]compat.Severity{false: compat.Breaking, true: compat.Dangerous}[allow]; f.Severity != want || rep.OK != allow {
+				t.Errorf("%s allow=%v: severity %s ok=%v", tt.lang, allow, f.Severity, rep.OK)
+			}
+		}
+	}
+	rep, err := Proto(context.Background(), Options{Target: nw, Against: old, Config: &compat.Config{AllowDeprecatedRemoval: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Breaking != 0 || rep.Dangerous != 1 || !rep.OK {
+		t.Errorf("proto: breaking=%d dangerous=%d ok=%v %+v", rep.Breaking, rep.Dangerous, rep.OK, rep.Findings)
+	}
+}

@@ -214,10 +214,12 @@ func (c *checker) compareType(ot, nt *ast.Definition) {
 		nf := nt.Fields.ForName(of.Name)
 		if nf == nil {
 			msg := fmt.Sprintf("field %s was removed", path)
-			if reason, ok := deprecation(of.Directives); ok {
+			reason, dep := deprecation(of.Directives)
+			if dep {
 				msg += fmt.Sprintf(" (it was deprecated: %q)", reason)
 			}
 			c.add(FieldRemoved, path, msg, nt.Position, of.Position)
+			c.out[len(c.out)-1].Deprecated = dep
 			continue
 		}
 		if input {
@@ -249,10 +251,12 @@ func (c *checker) compareType(ot, nt *ast.Definition) {
 		path := ot.Name + "." + ov.Name
 		if nt.EnumValues.ForName(ov.Name) == nil {
 			msg := fmt.Sprintf("enum value %s was removed", path)
-			if reason, ok := deprecation(ov.Directives); ok {
+			reason, dep := deprecation(ov.Directives)
+			if dep {
 				msg += fmt.Sprintf(" (it was deprecated: %q)", reason)
 			}
 			c.add(EnumValueRemoved, path, msg, nt.Position, ov.Position)
+			c.out[len(c.out)-1].Deprecated = dep
 		}
 	}
 	for _, nv := range nt.EnumValues {

@@ -68,6 +68,15 @@ func (c *checker) add(rule compat.Rule, path, msg string, at, base node) {
 	c.out = append(c.out, compat.NewFinding(rule, path, msg, loc, bl))
 }
 
+// addDeleted is add for a removal; dep says the element was deprecated.
+func (c *checker) addDeleted(dep bool, rule compat.Rule, path, msg string, at, base node) {
+	if dep {
+		msg += " (it was deprecated)"
+	}
+	c.add(rule, path, msg, at, base)
+	c.out[len(c.out)-1].Deprecated = dep
+}
+
 func (c *checker) comparePath(oe, ne entry) {
 	for _, m := range methods {
 		oo, ok := oe.val.get(m)
@@ -77,11 +86,7 @@ func (c *checker) comparePath(oe, ne entry) {
 		id := strings.ToUpper(m) + " " + ne.key
 		no, ok := ne.val.get(m)
 		if !ok {
-			dep := ""
-			if oo.boolean("deprecated") {
-				dep = " (it was deprecated)"
-			}
-			c.add(OperationRemoved, id, fmt.Sprintf("operation %s was removed%s", id, dep), ne.keyNode, oe.val.keyNode(m))
+			c.addDeleted(oo.boolean("deprecated"), OperationRemoved, id, fmt.Sprintf("operation %s was removed", id), ne.keyNode, oe.val.keyNode(m))
 			continue
 		}
 		c.compareOperation(id, oe.key, ne.key, oe.val, oo, ne.val, no)
@@ -151,7 +156,7 @@ func (c *checker) compareOperation(id, otpl, ntpl string, opi, oo, npi, no node)
 	for _, k := range sortedKeys(op) {
 		if _, ok := np[k]; !ok {
 			o := op[k]
-			c.add(ParamRemoved, id, fmt.Sprintf("%s: %s parameter %q was removed", id, o.str("in"), o.str("name")), no, o)
+			c.addDeleted(o.boolean("deprecated"), ParamRemoved, id, fmt.Sprintf("%s: %s parameter %q was removed", id, o.str("in"), o.str("name")), no, o)
 		}
 	}
 	// Request body.

@@ -233,14 +233,15 @@ func (c *checker) compareSchema(what string, o, n node, request bool, depth int)
 		}
 		pwhat := what + "." + name
 		op := flatten(of.props[name], 0)
+		dep := of.props[name].boolean("deprecated")
 		switch {
 		case request && !op.readOnly:
-			c.add(RequestPropRemoved, pwhat, fmt.Sprintf("%s: property %q was removed", what, name), n, of.propKeys[name])
+			c.addDeleted(dep, RequestPropRemoved, pwhat, fmt.Sprintf("%s: property %q was removed", what, name), n, of.propKeys[name])
 		case !request && op.writeOnly:
 		case !request && of.required[name]:
-			c.add(ResponseRequiredPropGone, pwhat, fmt.Sprintf("%s: required property %q was removed", what, name), n, of.propKeys[name])
+			c.addDeleted(dep, ResponseRequiredPropGone, pwhat, fmt.Sprintf("%s: required property %q was removed", what, name), n, of.propKeys[name])
 		case !request:
-			c.add(ResponseOptionalPropGone, pwhat, fmt.Sprintf("%s: optional property %q was removed", what, name), n, of.propKeys[name])
+			c.addDeleted(dep, ResponseOptionalPropGone, pwhat, fmt.Sprintf("%s: optional property %q was removed", what, name), n, of.propKeys[name])
 		}
 	}
 	if of.items.ok() && nf.items.ok() {

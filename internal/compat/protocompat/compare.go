@@ -213,13 +213,22 @@ func (c *checker) mapFile(f protoreflect.FileDescriptor) (protoreflect.FileDescr
 	return nil, false
 }
 
-func (c *checker) report(r compat.Rule, path, msg string, loc compat.Location, base *compat.Location) {
+func (c *checker) report(r compat.Rule, path, msg string, loc compat.Location, base *compat.Location) bool {
 	if !r.InCategory(c.cat) {
-		return
+		return false
 	}
 	f := compat.NewFinding(r, path, msg, loc, base)
 	f.Category = c.cat
 	c.out = append(c.out, f)
+	return true
+}
+
+// reportDeleted reports the deletion of d, marking the finding when d was
+// deprecated.
+func (c *checker) reportDeleted(r compat.Rule, d protoreflect.Descriptor, path, msg string, loc compat.Location, base *compat.Location) {
+	if c.report(r, path, msg, loc, base) && deprecated(d) != "" {
+		c.out[len(c.out)-1].Deprecated = true
+	}
 }
 
 func (c *checker) oldLoc(d protoreflect.Descriptor) *compat.Location {
@@ -270,11 +279,11 @@ func (c *checker) compareFiles() {
 		}
 		walkFile(of, func(m protoreflect.MessageDescriptor) {
 			if n := c.mapName(string(m.FullName())); !present["m"+n] {
-				c.report(MessageNoDelete, n, fmt.Sprintf("message %q was deleted from file %q%s", n, nf.Path(), deprecated(m)), parentLoc(m), c.oldLoc(m))
+				c.reportDeleted(MessageNoDelete, m, n, fmt.Sprintf("message %q was deleted from file %q%s", n, nf.Path(), deprecated(m)), parentLoc(m), c.oldLoc(m))
 			}
 		}, func(e protoreflect.EnumDescriptor) {
 			if n := c.mapName(string(e.FullName())); !present["e"+n] {
-				c.report(EnumNoDelete, n, fmt.Sprintf("enum %q was deleted from file %q%s", n, nf.Path(), deprecated(e)), parentLoc(e), c.oldLoc(e))
+				c.reportDeleted(EnumNoDelete, e, n, fmt.Sprintf("enum %q was deleted from file %q%s", n, nf.Path(), deprecated(e)), parentLoc(e), c.oldLoc(e))
 			}
 		}, func(x protoreflect.FieldDescriptor) {
 			if n := c.mapName(string(x.FullName())); !present["x"+n] {
@@ -284,7 +293,7 @@ func (c *checker) compareFiles() {
 		for i := 0; i < of.Services().Len(); i++ {
 			s := of.Services().Get(i)
 			if n := c.mapName(string(s.FullName())); !present["s"+n] {
-				c.report(ServiceNoDelete, n, fmt.Sprintf("service %q was deleted from file %q%s", n, nf.Path(), deprecated(s)), c.new.set.loc(nf), c.oldLoc(s))
+				c.reportDeleted(ServiceNoDelete, s, n, fmt.Sprintf("service %q was deleted from file %q%s", n, nf.Path(), deprecated(s)), c.new.set.loc(nf), c.oldLoc(s))
 			}
 		}
 	}
@@ -342,7 +351,7 @@ func (c *checker) comparePackages() {
 	for n, m := range c.old.messages {
 		if _, ok := c.new.messages[c.mapName(n)]; !ok {
 			if l, ok := live(m.FullName(), m.ParentFile().Package()); ok {
-				c.report(PackageMessageNoDel, c.mapName(n), fmt.Sprintf("message %q was deleted from package %q%s", c.mapName(n), c.mapName(string(m.ParentFile().Package())), deprecated(m)), l, c.oldLoc(m))
+				c.reportDeleted(PackageMessageNoDel, m, c.mapName(n), fmt.Sprintf("message %q was deleted from package %q%s", c.mapName(n), c.mapName(string(m.ParentFile().Package())), deprecated(m)), l, c.oldLoc(m))
 			}
 		}
 	}

@@ -33,12 +33,12 @@ func (c *checker) compareMessage(om, nm protoreflect.MessageDescriptor) {
 		path := mname + "." + string(of.Name())
 		if nf == nil {
 			msg := fmt.Sprintf("field %d %q was deleted from message %q%s", of.Number(), of.Name(), mname, deprecated(of))
-			c.report(FieldNoDelete, path, msg, mloc, c.oldLoc(of))
+			c.reportDeleted(FieldNoDelete, of, path, msg, mloc, c.oldLoc(of))
 			if !nm.ReservedRanges().Has(of.Number()) {
-				c.report(FieldNoDeleteUnlessNumber, path, msg+" without reserving its number", mloc, c.oldLoc(of))
+				c.reportDeleted(FieldNoDeleteUnlessNumber, of, path, msg+" without reserving its number", mloc, c.oldLoc(of))
 			}
 			if !nm.ReservedNames().Has(of.Name()) {
-				c.report(FieldNoDeleteUnlessName, path, msg+" without reserving its name", mloc, c.oldLoc(of))
+				c.reportDeleted(FieldNoDeleteUnlessName, of, path, msg+" without reserving its name", mloc, c.oldLoc(of))
 			}
 			continue
 		}
@@ -277,12 +277,12 @@ func (c *checker) compareEnums() {
 			nvs := valuesByNumber(ne, ov.Number())
 			if len(nvs) == 0 {
 				msg := fmt.Sprintf("enum value %d %q was deleted from enum %q%s", ov.Number(), ov.Name(), ename, deprecated(ov))
-				c.report(EnumValueNoDelete, path, msg, eloc, c.oldLoc(ov))
+				c.reportDeleted(EnumValueNoDelete, ov, path, msg, eloc, c.oldLoc(ov))
 				if !ne.ReservedRanges().Has(ov.Number()) {
-					c.report(EnumValueNoDeleteUnlessNumber, path, msg+" without reserving its number", eloc, c.oldLoc(ov))
+					c.reportDeleted(EnumValueNoDeleteUnlessNumber, ov, path, msg+" without reserving its number", eloc, c.oldLoc(ov))
 				}
 				if !ne.ReservedNames().Has(ov.Name()) {
-					c.report(EnumValueNoDeleteUnlessName, path, msg+" without reserving its name", eloc, c.oldLoc(ov))
+					c.reportDeleted(EnumValueNoDeleteUnlessName, ov, path, msg+" without reserving its name", eloc, c.oldLoc(ov))
 				}
 				continue
 			}
@@ -350,7 +350,7 @@ func (c *checker) compareServices() {
 			path := sname + "." + string(om.Name())
 			nm := ns.Methods().ByName(om.Name())
 			if nm == nil {
-				c.report(RPCNoDelete, path, fmt.Sprintf("RPC %q was deleted from service %q%s", om.Name(), sname, deprecated(om)), c.new.set.loc(ns), c.oldLoc(om))
+				c.reportDeleted(RPCNoDelete, om, path, fmt.Sprintf("RPC %q was deleted from service %q%s", om.Name(), sname, deprecated(om)), c.new.set.loc(ns), c.oldLoc(om))
 				continue
 			}
 			loc, base := c.new.set.loc(nm), c.oldLoc(om)
