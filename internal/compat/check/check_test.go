@@ -214,3 +214,26 @@ func TestGateMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenAPIExternalRefFromGit follows a $ref into another file at the
+// baseline revision.
+func TestOpenAPIExternalRefFromGit(t *testing.T) {
+	dir := t.TempDir()
+	git(t, dir, "init", "-q", "-b", "main")
+	write(t, filepath.Join(dir, "api", "openapi.yaml"), "openapi: 3.0.3\ninfo: {title: x, version: 1.0.0}\npaths:\n  /a:\n    get:\n      responses:\n        \"200\":\n          description: ok\n          content:\n            application/json:\n              schema: {$ref: 'schemas.yaml#/Item'}\n")
+	write(t, filepath.Join(dir, "api", "schemas.yaml"), "Item:\n  type: object\n  required: [id]\n  properties:\n    id: {type: string}\n")
+	git(t, dir, "add", "-A")
+	git(t, dir, "commit", "-qm", "v1")
+	write(t, filepath.Join(dir, "api", "schemas.yaml"), "Item:\n  type: object\n  properties:\n    id: {type: string}\n")
+	inDir(t, dir)
+	rep, err := OpenAPI(context.Background(), Options{Target: "api/openapi.yaml", Against: "git:main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rulesOf(rep); got != "RESPONSE_PROPERTY_BECAME_OPTIONAL" {
+		t.Errorf("breaking rules = %q", got)
+	}
+	if f := rep.Findings[0]; f.Location.File != "api/schemas.yaml" || f.BaselineLocation.File != "git:main:api/schemas.yaml" {
+		t.Errorf("locations = %+v / %+v", f.Location, f.BaselineLocation)
+	}
+}
