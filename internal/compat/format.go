@@ -88,8 +88,8 @@ func writeText(w io.Writer, res *Result, st output.Style) error {
 		status := st.Green("compatible")
 		if !r.OK {
 			status = st.Red("FAIL")
-		} else if r.Breaking > 0 {
-			status = st.Yellow("breaking, covered by the major version bump")
+		} else if r.Breaking > 0 && r.Semver != nil {
+			status = st.Yellow("allowed by the version")
 		}
 		fmt.Fprintf(&b, "%s: %d breaking, %d dangerous, %d safe", status, r.Breaking, r.Dangerous, r.Safe)
 		if len(sup) > 0 {

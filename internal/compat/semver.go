@@ -181,6 +181,16 @@ func (g *Gate) Evaluate(r *Report) *SemverResult {
 		res.Message = fmt.Sprintf("no breaking changes (%s; required bump: %s)", what, res.RequiredBump)
 		return res
 	}
+	if o.Pre != "" && r.Breaking > 0 {
+		// A pre-release (1.0.0-beta.1, a v1beta1 package) promises no
+		// stability, as semver and buf's unstable packages say.
+		res.OK = true
+		res.Message = fmt.Sprintf("%s is a pre-release: breaking changes are allowed", g.Old)
+		if d, forward := declared(o, n); forward {
+			res.DeclaredBump = d
+		}
+		return res
+	}
 	d, forward := declared(o, n)
 	if !forward {
 		res.Message = fmt.Sprintf("version went down: %s -> %s", g.Old, g.New)

@@ -205,6 +205,8 @@ func TestGateMessages(t *testing.T) {
 		{"v1", "v1", 0, 3, true, "no breaking changes"},
 		{"", "", 1, 0, false, "no version was found"},
 		{"2.0.0", "1.9.0", 0, 0, false, "version went down"},
+		{"v1-beta1", "v1-beta1", 2, 0, true, "pre-release: breaking changes are allowed"},
+		{"1.0.0-rc.1", "1.0.0", 1, 0, true, "pre-release"},
 	}
 	for _, tt := range tests {
 		g := &compat.Gate{Old: tt.old, New: tt.new}

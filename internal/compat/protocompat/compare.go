@@ -166,13 +166,18 @@ func declaredMajors(o, n *index, renamed map[string]string) (string, string) {
 		var v string
 		for p := range ix.packages {
 			m := majorSuffix.FindStringSubmatch(p)
-			if m == nil || m[3] != "" {
+			if m == nil {
 				return ""
 			}
-			if v != "" && v != "v"+m[2] {
+			// v1alpha1 and v1beta2 are pre-releases of v1.
+			pv := "v" + m[2]
+			if m[3] != "" {
+				pv += "-" + m[3]
+			}
+			if v != "" && v != pv {
 				return ""
 			}
-			v = "v" + m[2]
+			v = pv
 		}
 		return v
 	}
