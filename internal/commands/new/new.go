@@ -37,6 +37,7 @@ msctl generated before without losing your edits.
 
   msctl new --list                       protocols, registries, brokers and options
   msctl new service NAME --protocol http
+  msctl new gateway NAME --route /orders=orders --route /users=users
 
 --list -o json prints an array of {"kind", "name", "description"} where kind
 is set, protocol, registry, broker or option.`,
@@ -53,7 +54,7 @@ is set, protocol, registry, broker or option.`,
 	}
 	cmd.Flags().BoolVar(&list, "list", false, "list protocols, registries, brokers and options")
 	cmdutil.AddOutputFlag(cmd, &lo.Output)
-	cmd.AddCommand(newServiceCmd(f, nil))
+	cmd.AddCommand(newServiceCmd(f, nil), newGatewayCmd(f, nil))
 	return cmd
 }
 
