@@ -52,6 +52,9 @@ type Request struct {
 	// Extra are files built by Go code rather than templates (service.yaml
 	// from its schema, for example); they follow the same ownership rules.
 	Extra []File
+	// Derive, when set, builds more files from the rendered ones (keyed by
+	// output path): stubs generated from a rendered .proto, for example.
+	Derive func(rendered map[string][]byte) ([]File, error)
 }
 
 // File is a file rendered outside the template set.
@@ -167,7 +170,19 @@ func (e *Engine) Plan(req Request) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if files, err = addExtra(files, req.Extra); err != nil {
+	extra := req.Extra
+	if req.Derive != nil {
+		byPath := make(map[string][]byte, len(files))
+		for _, f := range files {
+			byPath[f.path] = f.content
+		}
+		derived, err := req.Derive(byPath)
+		if err != nil {
+			return nil, err
+		}
+		extra = append(append([]File{}, extra...), derived...)
+	}
+	if files, err = addExtra(files, extra); err != nil {
 		return nil, err
 	}
 	answers, err := toAnswerMap(req.Answers)

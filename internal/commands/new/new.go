@@ -91,12 +91,17 @@ type planReport struct {
 	Conflicts int  `json:"conflicts"`
 }
 
-// writePlan prints the plan as a table or a document.
+// writePlan prints the plan as a table or a document. The table of a real
+// run lists what changed; a dry run lists every file.
 func writePlan(ios *iostreams.IOStreams, format output.Format, p *scaffold.Plan, dryRun bool) error {
 	rep := planReport{Plan: p, DryRun: dryRun, Conflicts: len(p.Conflicts())}
 	return output.Write(ios, format, rep, func() *output.Table {
 		t := output.NewTable("action", "path", "owner", "reason")
 		for _, c := range p.Changes {
+			if !dryRun && c.Action == scaffold.ActionUnchanged {
+				// After a real run the summary counts these.
+				continue
+			}
 			action := string(c.Action)
 			if c.Forced {
 				action = "overwrite"

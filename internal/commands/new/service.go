@@ -57,8 +57,9 @@ Every question is a flag and a key of the --answers YAML file (name, module,
 protocols, registry, broker, http_port, grpc_port, rate_limit, rate_burst).
 On a terminal with no flags, msctl asks them in a form.
 
-Running it again (or --upgrade, which reuses the answers in .msctl.lock)
-updates msctl's files, merges the marked insertion points, and never
+Running it again on a generated project starts from the answers recorded
+in its .msctl.lock (flags change only what they name); --upgrade requires
+that lock. It updates msctl's files, merges the marked insertion points, and never
 touches files that became yours. A msctl-owned file you edited is a
 conflict: msctl writes nothing, names each conflicting path and exits 1;
 --force overwrites. Writes are all or nothing.
@@ -189,20 +190,17 @@ func RunService(opts *ServiceOptions) error {
 func resolveAnswers(opts *ServiceOptions) (service.Answers, error) {
 	var a service.Answers
 	var err error
+	dir := opts.Dir
+	if dir == "" && opts.Set["name"] {
+		dir = opts.Answers.Name
+	}
 	switch {
 	case opts.Upgrade:
-		dir := opts.Dir
 		if dir == "" {
-			if !opts.Set["name"] {
-				return a, exitcode.Usagef("--upgrade needs --dir or NAME")
-			}
-			dir = opts.Answers.Name
+			return a, exitcode.Usagef("--upgrade needs --dir or NAME")
 		}
 		if a, err = service.LockedAnswers(dir); err != nil {
 			return a, inputErr(err)
-		}
-		if opts.Dir == "" {
-			opts.Dir = dir
 		}
 	case opts.AnswersFile != "":
 		if a, err = service.LoadAnswersFile(opts.AnswersFile); err != nil {
@@ -212,6 +210,15 @@ func resolveAnswers(opts *ServiceOptions) (service.Answers, error) {
 		if a, err = askService(opts.IO); err != nil {
 			return a, err
 		}
+	case dir != "":
+		// Running again on a generated project: the recorded answers are
+		// the defaults, so that only the flags given change anything.
+		if locked, err := service.LockedAnswers(dir); err == nil {
+			a = locked
+		}
+	}
+	if opts.Dir == "" && dir != "" && opts.Upgrade {
+		opts.Dir = dir
 	}
 	override(&a, opts.Answers, opts.Set)
 	if a.Name == "" {

@@ -41,6 +41,10 @@ func goCmd(t testing.TB, dir string, args ...string) string {
 var Matrix = []Answers{
 	{Name: "httpsvc", Protocols: []string{"http"}, Registry: "consul"},
 	{Name: "plainsvc", Protocols: []string{"http"}, Registry: "none"},
+	{Name: "grpcsvc", Protocols: []string{"grpc"}, Registry: "consul"},
+	{Name: "http-grpc", Protocols: []string{"http", "grpc"}, Registry: "consul"},
+	{Name: "wssvc", Protocols: []string{"websocket"}, Registry: "none"},
+	{Name: "gqlsvc", Protocols: []string{"graphql"}, Registry: "none"},
 }
 
 // TestGeneratedProjects generates every variant of the matrix and runs go
@@ -51,6 +55,11 @@ func TestGeneratedProjects(t *testing.T) {
 	for _, a := range Matrix {
 		t.Run(strings.Join(a.Protocols, "+")+"-"+a.Registry, func(t *testing.T) {
 			dir := generate(t, a)
+			gofmt := exec.Command("gofmt", "-l", ".")
+			gofmt.Dir = dir
+			if out, err := gofmt.CombinedOutput(); err != nil || len(out) > 0 {
+				t.Errorf("gofmt -l: %v\n%s", err, out)
+			}
 			goCmd(t, dir, "build", "./...")
 			goCmd(t, dir, "vet", "./...")
 			out := goCmd(t, dir, "test", "-count=1", "./...")

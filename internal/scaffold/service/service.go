@@ -43,6 +43,9 @@ type Option struct {
 var (
 	Protocols = []Option{
 		{"protocol", "http", "REST API with versioned routes (/v1/...) and an OpenAPI document"},
+		{"protocol", "grpc", "gRPC API in a versioned proto package (NAME.v1) with committed stubs, health v1 and reflection"},
+		{"protocol", "graphql", "schema-first GraphQL at /v1/graphql (api/schema.graphql) with a query and a mutation"},
+		{"protocol", "websocket", "WebSocket hub at /v1/ws: broadcast to all connections and per-connection echo"},
 	}
 	Registries = []Option{
 		{"registry", "consul", "register in Consul with an HTTP health check; deregister on shutdown"},
@@ -55,6 +58,7 @@ var (
 var Settings = []Option{
 	{"option", "module", "Go module path of the new project (default example.com/NAME)"},
 	{"option", "http_port", "HTTP port for the API, health and metrics (default 8080)"},
+	{"option", "grpc_port", "gRPC port (default 9090)"},
 	{"option", "rate_limit", "requests per second allowed per client (default 100)"},
 	{"option", "rate_burst", "burst allowed per client (default 50)"},
 }
@@ -152,11 +156,27 @@ type Data struct {
 	Answers
 	GoVersion string
 	Requires  []Require
+	// ProtoPackage is the versioned proto package (orders.v1), GoProtoPackage
+	// the Go package name of its stubs (ordersv1), ProtoService the service
+	// name (OrdersService).
+	ProtoPackage   string
+	GoProtoPackage string
+	ProtoService   string
 }
 
 // NewData derives the template data from normalized answers.
 func NewData(a Answers) Data {
-	return Data{Answers: a, GoVersion: GoVersion, Requires: Requirements(a)}
+	flat := strings.ReplaceAll(a.Name, "-", "")
+	camel := ""
+	for _, w := range strings.Split(a.Name, "-") {
+		camel += strings.ToUpper(w[:1]) + w[1:]
+	}
+	return Data{
+		Answers: a, GoVersion: GoVersion, Requires: Requirements(a),
+		ProtoPackage:   strings.ReplaceAll(a.Name, "-", "_") + ".v1",
+		GoProtoPackage: flat + "v1",
+		ProtoService:   camel + "Service",
+	}
 }
 
 // ServiceFile builds the service.yaml description of the project.
@@ -172,6 +192,14 @@ func ServiceFile(a Answers) *servicefile.Service {
 	}
 	if a.Has("http") {
 		s.APIs = append(s.APIs, servicefile.API{Kind: "openapi", Path: "api/openapi.yaml"})
+	}
+	if a.Has("graphql") {
+		s.APIs = append(s.APIs, servicefile.API{Kind: "graphql", Path: "api/schema.graphql"})
+	}
+	if a.Has("grpc") {
+		s.Ports["grpc"] = a.GRPCPort
+		s.APIs = append(s.APIs, servicefile.API{Kind: "proto", Path: path.Join(ProtoRoot, a.Name, "v1", a.Name+".proto"), ImportPaths: []string{ProtoRoot}})
+		s.RateLimits = append(s.RateLimits, servicefile.RateLimit{Protocol: "grpc", Rate: a.RateLimit, Burst: a.RateBurst, Per: "client", Identity: "x-client-id"})
 	}
 	return s
 }
@@ -190,5 +218,6 @@ func Request(a Answers, dir string, force bool) (scaffold.Request, error) {
 			// `go mod tidy`; both are yours afterwards.
 			{Path: "go.sum", Owner: scaffold.OwnerOnce, Content: GoSum(a)},
 		},
+		Derive: protoStubs,
 	}, nil
 }

@@ -33,6 +33,16 @@ var directRequires = map[string][]Require{
 	"consul": {
 		{Path: "github.com/hashicorp/consul/api", Version: "v1.34.5"},
 	},
+	"websocket": {
+		{Path: "github.com/coder/websocket", Version: "v1.8.15"},
+	},
+	"graphql": {
+		{Path: "github.com/graph-gophers/graphql-go", Version: "v1.11.0"},
+	},
+	"grpc": {
+		{Path: "google.golang.org/grpc", Version: "v1.83.2"},
+		{Path: "google.golang.org/protobuf", Version: "v1.36.12"},
+	},
 }
 
 // Features lists the dependency features a's project needs, "base" first.
@@ -40,6 +50,15 @@ func Features(a Answers) []string {
 	fs := []string{"base"}
 	if a.Registry == "consul" {
 		fs = append(fs, "consul")
+	}
+	if a.Has("grpc") {
+		fs = append(fs, "grpc")
+	}
+	if a.Has("websocket") {
+		fs = append(fs, "websocket")
+	}
+	if a.Has("graphql") {
+		fs = append(fs, "graphql")
 	}
 	return fs
 }
@@ -54,13 +73,25 @@ func Direct(a Answers) []Require {
 }
 
 // Requirements lists the full go.mod requirements for a's features: the
-// union of what go mod tidy chose for each feature, at the highest version
-// any of them chose.
+// modules go mod tidy listed for each feature, at the version tidy chose
+// for the project with every feature ("all"). Features interact (one
+// feature's dependency can raise another's indirect requirement), and the
+// all-feature versions are the highest any combination selects, so the
+// list is consistent for every combination; go.sum holds the lines of all.
 func Requirements(a Answers) []Require {
+	all := map[string]string{}
+	for _, r := range tidyRequires[allFeatures] {
+		all[r.Path] = r.Version
+	}
 	var reqs []Require
 	for _, f := range Features(a) {
 		reqs = append(reqs, directRequires[f]...)
 		reqs = append(reqs, tidyRequires[f]...)
+	}
+	for i, r := range reqs {
+		if v, ok := all[r.Path]; ok {
+			reqs[i].Version = v
+		}
 	}
 	direct := map[string]bool{}
 	for _, r := range Direct(a) {
@@ -72,11 +103,12 @@ func Requirements(a Answers) []Require {
 	return merge(reqs)
 }
 
-// GoSum is the union of the features' go.sum lines.
+// GoSum is the union of the features' go.sum lines and those of the
+// all-feature project (whose versions Requirements uses).
 func GoSum(a Answers) []byte {
 	seen := map[string]bool{}
 	var lines []string
-	for _, f := range Features(a) {
+	for _, f := range append(Features(a), allFeatures) {
 		for _, l := range strings.Split(goSums[f], "\n") {
 			if l != "" && !seen[l] {
 				seen[l] = true
@@ -120,10 +152,18 @@ type Variant struct {
 	Answers Answers
 }
 
-// DependencyVariants are the projects gendeps tidies, one per feature.
+// allFeatures names the variant with every feature.
+const allFeatures = "all"
+
+// DependencyVariants are the projects gendeps tidies, one per feature and
+// one with all of them.
 func DependencyVariants() []Variant {
 	return []Variant{
+		{allFeatures, Answers{Name: "all", Protocols: Names(Protocols), Registry: "consul"}},
 		{"base", Answers{Name: "base", Protocols: []string{"http"}, Registry: "none"}},
 		{"consul", Answers{Name: "consul", Protocols: []string{"http"}, Registry: "consul"}},
+		{"grpc", Answers{Name: "grpc", Protocols: []string{"grpc"}, Registry: "none"}},
+		{"graphql", Answers{Name: "graphql", Protocols: []string{"graphql"}, Registry: "none"}},
+		{"websocket", Answers{Name: "websocket", Protocols: []string{"websocket"}, Registry: "none"}},
 	}
 }
