@@ -131,6 +131,11 @@ func TestGeneratedGateways(t *testing.T) {
 	for _, a := range Matrix {
 		t.Run(a.Registry, func(t *testing.T) {
 			dir := generate(t, a)
+			gofmt := exec.Command("gofmt", "-l", ".")
+			gofmt.Dir = dir
+			if out, err := gofmt.CombinedOutput(); err != nil || len(out) > 0 {
+				t.Errorf("gofmt -l: %v\n%s", err, out)
+			}
 			goCmd(t, dir, "build", "./...")
 			goCmd(t, dir, "vet", "./...")
 			out := goCmd(t, dir, "test", "-count=1", "./...")
