@@ -172,14 +172,14 @@ func RunGateway(opts *GatewayOptions) error {
 func resolveGatewayAnswers(opts *GatewayOptions) (gateway.Answers, error) {
 	var a gateway.Answers
 	var err error
+	dir := opts.Dir
+	if dir == "" && opts.Set["name"] {
+		dir = opts.Answers.Name
+	}
 	switch {
 	case opts.Upgrade:
-		dir := opts.Dir
 		if dir == "" {
-			if !opts.Set["name"] {
-				return a, exitcode.Usagef("--upgrade needs --dir or NAME")
-			}
-			dir = opts.Answers.Name
+			return a, exitcode.Usagef("--upgrade needs --dir or NAME")
 		}
 		if a, err = gateway.LockedAnswers(dir); err != nil {
 			return a, inputErr(err)
@@ -190,6 +190,12 @@ func resolveGatewayAnswers(opts *GatewayOptions) (gateway.Answers, error) {
 	case opts.AnswersFile != "":
 		if a, err = gateway.LoadAnswersFile(opts.AnswersFile); err != nil {
 			return a, inputErr(err)
+		}
+	case dir != "":
+		// Running again on a generated gateway: the recorded answers are
+		// the defaults, so that only the flags given change anything.
+		if locked, err := gateway.LockedAnswers(dir); err == nil {
+			a = locked
 		}
 	}
 	f, set := opts.Answers, opts.Set
