@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -145,5 +146,22 @@ func TestGeneratedGateways(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkNewGateway renders, plans and writes a full gateway (consul,
+// three routes, a composite).
+func BenchmarkNewGateway(b *testing.B) {
+	a := Matrix[0]
+	a.Routes = append(a.Routes, "/stock=inventory")
+	root := b.TempDir()
+	for i := 0; b.Loop(); i++ {
+		plan, err := Plan(Options{Answers: a, Dir: filepath.Join(root, strconv.Itoa(i))})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := plan.Apply(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
