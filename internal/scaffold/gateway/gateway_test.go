@@ -140,7 +140,7 @@ func TestGeneratedGateways(t *testing.T) {
 			goCmd(t, dir, "build", "./...")
 			goCmd(t, dir, "vet", "./...")
 			out := goCmd(t, dir, "test", "-count=1", "./...")
-			for _, pkg := range []string{"internal/server", "internal/auth", "internal/route", "internal/cache"} {
+			for _, pkg := range []string{"internal/server", "internal/proxy", "internal/auth", "internal/route", "internal/cache", "internal/config"} {
 				if !strings.Contains(out, "ok  \texample.com/"+a.Name+"/"+pkg+"\t") {
 					t.Errorf("%s did not run its tests:\n%s", pkg, out)
 				}
