@@ -28,6 +28,8 @@ type GatewayOptions struct {
 	Force       bool
 	Upgrade     bool
 	Output      string
+	// Interactive asks the questions in a form (a terminal and no flags).
+	Interactive bool
 }
 
 func newGatewayCmd(f *cmdutil.Factory, runF func(*GatewayOptions) error) *cobra.Command {
@@ -61,6 +63,7 @@ and ROUTES, COMPOSITES variables replace them at run time.
 
 Every question is a flag and a key of the --answers YAML file (name,
 module, registry, routes, composites, http_port, rate_limit, rate_burst).
+On a terminal with no flags, msctl asks them in a form.
 Re-running (or --upgrade, which reuses the answers in .msctl.lock) follows
 the rules of msctl new service: msctl's files are updated, the marked
 region of internal/server/routes.go is merged, files that became yours are
@@ -92,6 +95,7 @@ name, route, answer or template.`,
 					opts.Templates = cfg.Templates
 				}
 			}
+			opts.Interactive = len(args) == 0 && cmd.Flags().NFlag() == 0 && opts.IO.CanPrompt()
 			if runF != nil {
 				return runF(opts)
 			}
@@ -191,6 +195,10 @@ func resolveGatewayAnswers(opts *GatewayOptions) (gateway.Answers, error) {
 		if a, err = gateway.LoadAnswersFile(opts.AnswersFile); err != nil {
 			return a, inputErr(err)
 		}
+	case opts.Interactive:
+		if a, err = askGateway(opts.IO); err != nil {
+			return a, err
+		}
 	case dir != "":
 		// Running again on a generated gateway: the recorded answers are
 		// the defaults, so that only the flags given change anything.
@@ -224,7 +232,7 @@ func resolveGatewayAnswers(opts *GatewayOptions) (gateway.Answers, error) {
 		a.RateBurst = f.RateBurst
 	}
 	if a.Name == "" {
-		return a, exitcode.UsageError(errors.New("no gateway name"), "msctl new gateway NAME --route PREFIX=SERVICE, or --answers FILE")
+		return a, exitcode.UsageError(errors.New("no gateway name"), "msctl new gateway NAME --route PREFIX=SERVICE, --answers FILE, or run it on a terminal for a form")
 	}
 	return a, nil
 }
