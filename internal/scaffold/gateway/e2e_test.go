@@ -92,7 +92,8 @@ func call(t *testing.T, url, subject string, hdr ...string) reply {
 // both instances of a service, refuses requests without a valid JWT,
 // answers 429 past a client's limit, masks a backend that went down with
 // its cached answer, answers the configured default when nothing is
-// cached, merges a composite route, and deregisters on SIGTERM.
+// cached, merges a composite route, follows an instance registered after
+// it started, and deregisters on SIGTERM.
 func TestGatewayEndToEnd(t *testing.T) {
 	consul := testserver.StartConsul(t)
 	dir := generate(t, Answers{Name: "edge", Module: "example.com/shop/edge", Registry: "consul",
@@ -156,7 +157,10 @@ func TestGatewayEndToEnd(t *testing.T) {
 	if r := call(t, base+"/orders/v1/items", ""); r.code != 401 {
 		t.Fatalf("without a token: %d, want 401", r.code)
 	}
-	forged := strings.TrimSuffix(hs256("mallory"), "A") + "B"
+	// mallory's valid token with its claims swapped for admin's.
+	parts := strings.Split(hs256("mallory"), ".")
+	parts[1] = strings.Split(hs256("admin"), ".")[1]
+	forged := strings.Join(parts, ".")
 	if r := call(t, base+"/orders/v1/items", "", "Authorization", "Bearer "+forged); r.code != 401 {
 		t.Fatalf("with a forged token: %d, want 401", r.code)
 	}
@@ -170,6 +174,20 @@ func TestGatewayEndToEnd(t *testing.T) {
 	}
 	if seen["orders-1"] != 2 || seen["orders-2"] != 2 {
 		t.Errorf("not balanced across both instances: %v", seen)
+	}
+	// A new instance is seen through the blocking query, without a restart.
+	loopbackBackend(t, consul.HTTPAddr, "orders", "orders-3", false)
+	found := false
+	for i := 0; i < 50 && !found; i++ {
+		for j := 0; j < 3; j++ {
+			found = found || call(t, base+"/orders/v1/items", fmt.Sprintf("watcher-%d", i)).body["instance"] == "orders-3"
+		}
+		if !found {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if !found {
+		t.Fatalf("the instance registered after start was never routed to; logs:\n%s", gwLogs())
 	}
 	var last reply
 	for i := 0; i < 6; i++ {
