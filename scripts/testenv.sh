@@ -57,7 +57,18 @@ apt_install() { # apt_install PACKAGE...: install Debian packages once
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
 }
 
-all=(consul goreleaser)
+rabbitmq() { # RabbitMQ for msctl new's amqp variant (testserver.StartRabbitMQ)
+	if [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
+		log "rabbitmq: installed"
+		return
+	fi
+	log "rabbitmq: installing the Debian package"
+	apt_install rabbitmq-server
+	# The package starts a system node; tests start their own.
+	systemctl stop rabbitmq-server 2>/dev/null || service rabbitmq-server stop 2>/dev/null || true
+}
+
+all=(consul goreleaser rabbitmq)
 parts=("$@")
 [ ${#parts[@]} -eq 0 ] && parts=("${all[@]}")
 for p in "${parts[@]}"; do

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/msctl/msctl/internal/testserver"
 )
 
 // generate writes a into a fresh folder and returns it.
@@ -27,9 +29,14 @@ func generate(t testing.TB, a Answers) string {
 // as on a fresh machine.
 func goCmd(t testing.TB, dir string, args ...string) string {
 	t.Helper()
+	return goCmdEnv(t, dir, nil, args...)
+}
+
+func goCmdEnv(t testing.TB, dir string, env []string, args ...string) string {
+	t.Helper()
 	cmd := exec.Command("go", args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOFLAGS=-buildvcs=false", "GOWORK=off")
+	cmd.Env = append(append(os.Environ(), "GOFLAGS=-buildvcs=false", "GOWORK=off"), env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("go %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)
@@ -45,6 +52,10 @@ var Matrix = []Answers{
 	{Name: "http-grpc", Protocols: []string{"http", "grpc"}, Registry: "consul"},
 	{Name: "wssvc", Protocols: []string{"websocket"}, Registry: "none"},
 	{Name: "gqlsvc", Protocols: []string{"graphql"}, Registry: "none"},
+	{Name: "natssvc", Protocols: []string{"events"}, Broker: "nats", Registry: "none"},
+	{Name: "kafkasvc", Protocols: []string{"events"}, Broker: "kafka", Registry: "none"},
+	{Name: "grpc-nats", Protocols: []string{"grpc", "events"}, Broker: "nats", Registry: "consul"},
+	{Name: "http-ws-amqp", Protocols: []string{"http", "websocket", "events"}, Broker: "amqp", Registry: "consul"},
 }
 
 // TestGeneratedProjects generates every variant of the matrix and runs go
@@ -65,6 +76,15 @@ func TestGeneratedProjects(t *testing.T) {
 			out := goCmd(t, dir, "test", "-count=1", "./...")
 			if !strings.Contains(out, "ok  \t") {
 				t.Errorf("no test package ran:\n%s", out)
+			}
+			if a.Broker == "amqp" {
+				// The RabbitMQ tests are behind the integration tag in the
+				// generated project; run them against a real node.
+				rmq := testserver.StartRabbitMQ(t)
+				out := goCmdEnv(t, dir, []string{"AMQP_URL=" + rmq.URL}, "test", "-count=1", "-tags", "integration", "-run", "TestAMQP|TestOutboxToBroker", "./internal/events/", "./internal/server/")
+				if strings.Count(out, "ok  \t") != 2 {
+					t.Errorf("amqp integration tests did not both run:\n%s", out)
+				}
 			}
 		})
 	}

@@ -46,12 +46,17 @@ var (
 		{"protocol", "grpc", "gRPC API in a versioned proto package (NAME.v1) with committed stubs, health v1 and reflection"},
 		{"protocol", "graphql", "schema-first GraphQL at /v1/graphql (api/schema.graphql) with a query and a mutation"},
 		{"protocol", "websocket", "WebSocket hub at /v1/ws: broadcast to all connections and per-connection echo"},
+		{"protocol", "events", "publish/subscribe over --broker with a transactional outbox in SQLite drained by a relay"},
 	}
 	Registries = []Option{
 		{"registry", "consul", "register in Consul with an HTTP health check; deregister on shutdown"},
 		{"registry", "none", "no registry; call other services at fixed addresses"},
 	}
-	Brokers = []Option{}
+	Brokers = []Option{
+		{"broker", "nats", "NATS (core, queue groups); tested against an embedded nats-server"},
+		{"broker", "amqp", "RabbitMQ over AMQP 0-9-1 with publisher confirms and durable queues"},
+		{"broker", "kafka", "Kafka via franz-go with consumer groups; tested against kfake"},
+	}
 )
 
 // Settings lists the other answers with their defaults, for --list.
@@ -114,13 +119,14 @@ func (a *Answers) Normalize() error {
 	if !slices.Contains(Names(Registries), a.Registry) {
 		return fmt.Errorf("registry %q: use one of %s", a.Registry, strings.Join(Names(Registries), ", "))
 	}
-	if a.Broker != "" {
-		if len(Brokers) == 0 {
-			return fmt.Errorf("broker %q: no broker support in this version of msctl", a.Broker)
-		}
-		if !slices.Contains(Names(Brokers), a.Broker) {
-			return fmt.Errorf("broker %q: use one of %s", a.Broker, strings.Join(Names(Brokers), ", "))
-		}
+	switch {
+	case a.Has("events") && a.Broker == "":
+		a.Broker = "nats"
+	case !a.Has("events") && a.Broker != "":
+		return fmt.Errorf("broker %q needs the events protocol", a.Broker)
+	}
+	if a.Broker != "" && !slices.Contains(Names(Brokers), a.Broker) {
+		return fmt.Errorf("broker %q: use one of %s", a.Broker, strings.Join(Names(Brokers), ", "))
 	}
 	if a.HTTPPort == 0 {
 		a.HTTPPort = 8080
@@ -162,6 +168,8 @@ type Data struct {
 	ProtoPackage   string
 	GoProtoPackage string
 	ProtoService   string
+	// BrokerURL is the default broker address for the chosen broker.
+	BrokerURL string
 }
 
 // NewData derives the template data from normalized answers.
@@ -176,7 +184,14 @@ func NewData(a Answers) Data {
 		ProtoPackage:   strings.ReplaceAll(a.Name, "-", "_") + ".v1",
 		GoProtoPackage: flat + "v1",
 		ProtoService:   camel + "Service",
+		BrokerURL:      brokerURLs[a.Broker],
 	}
+}
+
+var brokerURLs = map[string]string{
+	"nats":  "nats://127.0.0.1:4222",
+	"amqp":  "amqp://guest:guest@127.0.0.1:5672/",
+	"kafka": "kafka://127.0.0.1:9092",
 }
 
 // ServiceFile builds the service.yaml description of the project.

@@ -39,6 +39,20 @@ var directRequires = map[string][]Require{
 	"graphql": {
 		{Path: "github.com/graph-gophers/graphql-go", Version: "v1.11.0"},
 	},
+	"events": {
+		{Path: "modernc.org/sqlite", Version: "v1.62.0"},
+	},
+	"nats": {
+		{Path: "github.com/nats-io/nats.go", Version: "v1.55.0"},
+		{Path: "github.com/nats-io/nats-server/v2", Version: "v2.15.3"},
+	},
+	"amqp": {
+		{Path: "github.com/rabbitmq/amqp091-go", Version: "v1.16.0"},
+	},
+	"kafka": {
+		{Path: "github.com/twmb/franz-go", Version: "v1.22.3"},
+		{Path: "github.com/twmb/franz-go/pkg/kfake", Version: "v0.0.0-20260918054303-01f206a7e32c"},
+	},
 	"grpc": {
 		{Path: "google.golang.org/grpc", Version: "v1.83.2"},
 		{Path: "google.golang.org/protobuf", Version: "v1.36.12"},
@@ -60,6 +74,9 @@ func Features(a Answers) []string {
 	if a.Has("graphql") {
 		fs = append(fs, "graphql")
 	}
+	if a.Has("events") {
+		fs = append(fs, "events", a.Broker)
+	}
 	return fs
 }
 
@@ -80,8 +97,12 @@ func Direct(a Answers) []Require {
 // list is consistent for every combination; go.sum holds the lines of all.
 func Requirements(a Answers) []Require {
 	all := map[string]string{}
-	for _, r := range tidyRequires[allFeatures] {
-		all[r.Path] = r.Version
+	for _, v := range allVariants {
+		for _, r := range tidyRequires[v] {
+			if semver.Compare(r.Version, all[r.Path]) > 0 {
+				all[r.Path] = r.Version
+			}
+		}
 	}
 	var reqs []Require
 	for _, f := range Features(a) {
@@ -108,7 +129,7 @@ func Requirements(a Answers) []Require {
 func GoSum(a Answers) []byte {
 	seen := map[string]bool{}
 	var lines []string
-	for _, f := range append(Features(a), allFeatures) {
+	for _, f := range append(Features(a), allVariants...) {
 		for _, l := range strings.Split(goSums[f], "\n") {
 			if l != "" && !seen[l] {
 				seen[l] = true
@@ -152,17 +173,22 @@ type Variant struct {
 	Answers Answers
 }
 
-// allFeatures names the variant with every feature.
-const allFeatures = "all"
+// allVariants have every feature, one per broker (a project has one).
+var allVariants = []string{"all-nats", "all-amqp", "all-kafka"}
 
 // DependencyVariants are the projects gendeps tidies, one per feature and
 // one with all of them.
 func DependencyVariants() []Variant {
 	return []Variant{
-		{allFeatures, Answers{Name: "all", Protocols: Names(Protocols), Registry: "consul"}},
+		{"all-nats", Answers{Name: "all", Protocols: Names(Protocols), Broker: "nats", Registry: "consul"}},
+		{"all-amqp", Answers{Name: "all", Protocols: Names(Protocols), Broker: "amqp", Registry: "consul"}},
+		{"all-kafka", Answers{Name: "all", Protocols: Names(Protocols), Broker: "kafka", Registry: "consul"}},
 		{"base", Answers{Name: "base", Protocols: []string{"http"}, Registry: "none"}},
 		{"consul", Answers{Name: "consul", Protocols: []string{"http"}, Registry: "consul"}},
 		{"grpc", Answers{Name: "grpc", Protocols: []string{"grpc"}, Registry: "none"}},
+		{"nats", Answers{Name: "nats", Protocols: []string{"events"}, Broker: "nats", Registry: "none"}},
+		{"amqp", Answers{Name: "amqp", Protocols: []string{"events"}, Broker: "amqp", Registry: "none"}},
+		{"kafka", Answers{Name: "kafka", Protocols: []string{"events"}, Broker: "kafka", Registry: "none"}},
 		{"graphql", Answers{Name: "graphql", Protocols: []string{"graphql"}, Registry: "none"}},
 		{"websocket", Answers{Name: "websocket", Protocols: []string{"websocket"}, Registry: "none"}},
 	}
