@@ -115,6 +115,18 @@ serf() { # Serf agent (MPL-2.0) from the Go module proxy, for the serf adapter's
 }
 
 all=(consul goreleaser etcd zookeeper serf buf oasdiff)
+rabbitmq() { # RabbitMQ for msctl new's amqp variant (testserver.StartRabbitMQ)
+	if [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
+		log "rabbitmq: installed"
+		return
+	fi
+	log "rabbitmq: installing the Debian package"
+	apt_install rabbitmq-server
+	# The package starts a system node; tests start their own.
+	systemctl stop rabbitmq-server 2>/dev/null || service rabbitmq-server stop 2>/dev/null || true
+}
+
+all=(consul goreleaser rabbitmq)
 parts=("$@")
 [ ${#parts[@]} -eq 0 ] && parts=("${all[@]}")
 for p in "${parts[@]}"; do

@@ -12,6 +12,7 @@ import (
 	configcmd "github.com/msctl/msctl/internal/commands/config"
 	deploycmd "github.com/msctl/msctl/internal/commands/deploy"
 	docscmd "github.com/msctl/msctl/internal/commands/docs"
+	newcmd "github.com/msctl/msctl/internal/commands/new"
 	registrycmd "github.com/msctl/msctl/internal/commands/registry"
 	versioncmd "github.com/msctl/msctl/internal/commands/version"
 )
@@ -76,6 +77,7 @@ with named contexts (see msctl config --help). Every data command takes
 		versioncmd.NewCmd(f, nil),
 		configcmd.NewCmd(f),
 		docscmd.NewCmd(f),
+		newcmd.NewCmd(f),
 		deploycmd.NewCmd(f),
 		registrycmd.NewCmd(f),
 		compatcmd.NewCmd(f, nil),
