@@ -114,7 +114,6 @@ serf() { # Serf agent (MPL-2.0) from the Go module proxy, for the serf adapter's
 	echo "$SERF_VERSION" >"$bin/serf.version"
 }
 
-all=(consul goreleaser etcd zookeeper serf buf oasdiff)
 rabbitmq() { # RabbitMQ for msctl new's amqp variant (testserver.StartRabbitMQ)
 	if [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
 		log "rabbitmq: installed"
@@ -126,7 +125,7 @@ rabbitmq() { # RabbitMQ for msctl new's amqp variant (testserver.StartRabbitMQ)
 	systemctl stop rabbitmq-server 2>/dev/null || service rabbitmq-server stop 2>/dev/null || true
 }
 
-all=(consul goreleaser rabbitmq)
+all=(consul goreleaser etcd zookeeper serf buf oasdiff rabbitmq)
 parts=("$@")
 [ ${#parts[@]} -eq 0 ] && parts=("${all[@]}")
 for p in "${parts[@]}"; do
