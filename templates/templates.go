@@ -8,7 +8,7 @@ import (
 	"io/fs"
 )
 
-//go:embed all:service
+//go:embed all:service all:gateway
 var embedded embed.FS
 
 // FS returns the embedded template sets, one folder per set.

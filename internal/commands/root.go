@@ -8,6 +8,7 @@ import (
 
 	"github.com/msctl/msctl/internal/buildinfo"
 	"github.com/msctl/msctl/internal/cmdutil"
+	compatcmd "github.com/msctl/msctl/internal/commands/compat"
 	configcmd "github.com/msctl/msctl/internal/commands/config"
 	deploycmd "github.com/msctl/msctl/internal/commands/deploy"
 	docscmd "github.com/msctl/msctl/internal/commands/docs"
@@ -79,6 +80,7 @@ with named contexts (see msctl config --help). Every data command takes
 		newcmd.NewCmd(f),
 		deploycmd.NewCmd(f),
 		registrycmd.NewCmd(f),
+		compatcmd.NewCmd(f, nil),
 	)
 	return root
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/msctl/msctl/internal/iostreams"
 	"github.com/msctl/msctl/internal/output"
 	"github.com/msctl/msctl/internal/scaffold"
+	"github.com/msctl/msctl/internal/scaffold/gateway"
 	"github.com/msctl/msctl/internal/scaffold/service"
 )
 
@@ -41,6 +42,7 @@ msctl generated before without losing your edits.
   msctl new service NAME --protocol http
   msctl new --upgrade [--dir DIR]        re-render a generated project (default .)
                                          with the answers in its .msctl.lock
+  msctl new gateway NAME --route /orders=orders --route /users=users
 
 --list -o json prints an array of {"kind", "name", "description"} where kind
 is set, protocol, registry, broker or option.`,
@@ -71,7 +73,7 @@ is set, protocol, registry, broker or option.`,
 	_ = cmd.MarkFlagDirname("dir")
 	_ = cmd.MarkFlagDirname("templates")
 	cmdutil.AddOutputFlag(cmd, &lo.Output)
-	cmd.AddCommand(newServiceCmd(f, nil))
+	cmd.AddCommand(newServiceCmd(f, nil), newGatewayCmd(f, nil))
 	return cmd
 }
 
@@ -93,6 +95,9 @@ func runUpgrade(f *cmdutil.Factory, opts *ServiceOptions) error {
 	switch l.Set {
 	case service.SetName:
 		return RunService(opts)
+	case gateway.SetName:
+		return RunGateway(&GatewayOptions{IO: opts.IO, Set: map[string]bool{}, Dir: opts.Dir, Templates: opts.Templates,
+			DryRun: opts.DryRun, Diff: opts.Diff, Force: opts.Force, Upgrade: true, Output: opts.Output})
 	}
 	return exitcode.UsageError(fmt.Errorf("%s was generated from template set %q, which this msctl does not have", opts.Dir, l.Set), "")
 }
