@@ -125,3 +125,28 @@ func TestForm(t *testing.T) {
 		t.Errorf("form answers %+v", a)
 	}
 }
+
+// TestAddProtocolHintsGoGet: go.mod is the user's after creation, so adding
+// a protocol names the modules to get.
+func TestAddProtocolHintsGoGet(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "svc")
+	run := func(args ...string) string {
+		ios, _, _, errOut := iostreams.Test()
+		f := cmdutil.New(ios)
+		f.Getenv = func(string) string { return "" }
+		f.ConfigFlag = filepath.Join(t.TempDir(), "none.yaml")
+		cmd := NewCmd(f)
+		cmd.SetArgs(append([]string{"service", "svc", "--dir", dir}, args...))
+		if err := cmd.Execute(); err != nil {
+			t.Fatal(err)
+		}
+		return errOut.String()
+	}
+	if out := run("--protocol", "http", "--registry", "none"); strings.Contains(out, "go get") {
+		t.Errorf("first run hints go get:\n%s", out)
+	}
+	out := run("--protocol", "http,grpc")
+	if !strings.Contains(out, "go get google.golang.org/grpc@v1.83.2 && go mod tidy") {
+		t.Errorf("no go get hint for grpc:\n%s", out)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -189,7 +191,29 @@ func RunService(opts *ServiceOptions) error {
 			printf(opts.IO, "Next:\n  cd %s && go test ./... && go run ./cmd/%s\n", relDir(dir), a.Name)
 		}
 	}
+	if plan.Existed() {
+		hintGoGet(opts.IO, dir, a)
+	}
 	return nil
+}
+
+// hintGoGet names the modules a newly added protocol needs: go.mod is the
+// user's once created, so msctl says what to add rather than rewriting it.
+func hintGoGet(ios *iostreams.IOStreams, dir string, a service.Answers) {
+	b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		return
+	}
+	_ = a.Normalize()
+	missing := service.MissingRequires(a, b)
+	if len(missing) == 0 {
+		return
+	}
+	args := make([]string, len(missing))
+	for i, r := range missing {
+		args[i] = r.Path + "@" + r.Version
+	}
+	printf(ios, "go.mod is yours and lacks what the new code imports; run:\n  cd %s && go get %s && go mod tidy\n", relDir(dir), strings.Join(args, " "))
 }
 
 func resolveAnswers(opts *ServiceOptions) (service.Answers, error) {

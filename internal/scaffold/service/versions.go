@@ -93,6 +93,27 @@ func Direct(a Answers) []Require {
 	return merge(reqs)
 }
 
+// MissingRequires returns the direct requirements of a's features that
+// the go.mod text lacks or requires at a lower version: after adding a
+// protocol to an existing project, whose go.mod is the user's, these need
+// a `go get`.
+func MissingRequires(a Answers, gomod []byte) []Require {
+	have := map[string]string{}
+	for _, line := range strings.Split(string(gomod), "\n") {
+		f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(line), "require "))
+		if len(f) >= 2 && semver.IsValid(f[1]) {
+			have[f[0]] = f[1]
+		}
+	}
+	var out []Require
+	for _, r := range Direct(a) {
+		if v, ok := have[r.Path]; !ok || semver.Compare(v, r.Version) < 0 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // Requirements lists the full go.mod requirements for a's features: the
 // modules go mod tidy listed for each feature, at the version tidy chose
 // for the project with every feature ("all"). Features interact (one
