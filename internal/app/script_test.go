@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -55,6 +56,7 @@ func ScriptParams(t *testing.T, dir string) testscript.Params {
 				ts.Setenv("MSCTL_ADDRESS", c.HTTPAddr)
 				ts.Setenv("MSCTL_REGISTRY", "consul")
 			},
+			"start-http-fixture": startHTTPFixture,
 		},
 	}
 }
@@ -88,4 +90,23 @@ func TestRunExitCodes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startHTTPFixture starts the probe tests' loopback HTTP servers (see
+// testserver.HTTPFixture), writes ca.pem, client.pem and client-key.pem
+// into $WORK and sets HTTP_URL, HTTPS_URL, EXPIRED_URL, WRONGHOST_URL and
+// MTLS_URL.
+func startHTTPFixture(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! start-http-fixture")
+	}
+	fx, err := testserver.StartHTTPFixture()
+	ts.Check(err)
+	ts.Defer(fx.Close)
+	ts.Check(testserver.WriteFiles(ts.Getenv("WORK"), fx.CA, map[string]*testserver.Leaf{"client": fx.Client}))
+	ts.Setenv("HTTP_URL", fx.Plain)
+	ts.Setenv("HTTPS_URL", fx.Valid)
+	ts.Setenv("EXPIRED_URL", fx.Expired)
+	ts.Setenv("WRONGHOST_URL", strings.Replace(fx.WrongHst, "127.0.0.1", "localhost", 1))
+	ts.Setenv("MTLS_URL", fx.MTLS)
 }
