@@ -37,7 +37,7 @@ func Line(r *Result, st output.Style, withSeq bool) string {
 	if r.HTTP != nil && r.HTTP.Proto != "" {
 		fmt.Fprintf(&b, "  %s", r.HTTP.Proto)
 	}
-	if r.RemoteAddr != "" {
+	if r.RemoteAddr != "" && r.RemoteAddr != r.Target {
 		fmt.Fprintf(&b, " %s", st.Faint(r.RemoteAddr))
 	}
 	if r.Reused {
@@ -107,6 +107,17 @@ func WriteDetails(w io.Writer, r *Result, st output.Style) {
 			}
 			fmt.Fprintf(w, "%s %s  issuer %s  expires %s (%s)\n", label(fmt.Sprintf("cert[%d]", i)),
 				c.Subject, c.Issuer, c.NotAfter.Format("2006-01-02"), days)
+		}
+	}
+	if d := r.DNS; d != nil {
+		fmt.Fprintf(w, "%s %s %s via %s\n", label("question"), r.Target, d.Type, d.Server)
+		for _, a := range d.Answers {
+			fmt.Fprintf(w, "%s %s\n", label("answer"), a)
+		}
+		for _, s := range d.SRV {
+			if len(s.Addresses) > 0 {
+				fmt.Fprintf(w, "%s %s:%d -> %s\n", label("srv"), s.Target, s.Port, strings.Join(s.Addresses, ", "))
+			}
 		}
 	}
 }

@@ -39,6 +39,8 @@ error class: dns, connect, tls, timeout, protocol, status or assertion.
 	}
 	cmd.AddCommand(
 		NewHTTPCmd(f, nil),
+		NewTCPCmd(f, nil),
+		NewDNSCmd(f, nil),
 	)
 	return cmd
 }
