@@ -20,6 +20,7 @@ log() { printf 'testenv: %s\n' "$*" >&2; }
 # tools module (scripts/tools/go.mod) pins.
 CONSUL_VERSION=1.15.4
 GORELEASER_VERSION=v2.15.1
+GRPCURL_VERSION=v1.9.4
 
 have_version() { # have_version BIN PATTERN: BIN exists and its --version matches
 	[ -x "$1" ] && "$1" version 2>/dev/null | grep "$2" >/dev/null
@@ -44,6 +45,16 @@ goreleaser() {
 	GOBIN="$bin" go install "github.com/goreleaser/goreleaser/v2@$GORELEASER_VERSION"
 }
 
+# grpcurl is the peer msctl probe grpc's output is compared with.
+grpcurl() {
+	if [ -x "$bin/grpcurl" ] && "$bin/grpcurl" -version 2>&1 | grep "${GRPCURL_VERSION#v}" >/dev/null; then
+		log "grpcurl $GRPCURL_VERSION: cached in $bin"
+		return
+	fi
+	log "grpcurl $GRPCURL_VERSION: installing from the Go module proxy"
+	GOBIN="$bin" go install -ldflags "-X main.version=$GRPCURL_VERSION" "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL_VERSION"
+}
+
 apt_updated=
 apt_install() { # apt_install PACKAGE...: install Debian packages once
 	if [ "$(id -u)" != 0 ]; then
@@ -57,7 +68,7 @@ apt_install() { # apt_install PACKAGE...: install Debian packages once
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
 }
 
-all=(consul goreleaser)
+all=(consul goreleaser grpcurl)
 parts=("$@")
 [ ${#parts[@]} -eq 0 ] && parts=("${all[@]}")
 for p in "${parts[@]}"; do

@@ -57,6 +57,7 @@ func ScriptParams(t *testing.T, dir string) testscript.Params {
 				ts.Setenv("MSCTL_REGISTRY", "consul")
 			},
 			"start-http-fixture": startHTTPFixture,
+			"start-grpc-servers": startGRPCServers,
 		},
 	}
 }
@@ -109,4 +110,21 @@ func startHTTPFixture(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("EXPIRED_URL", fx.Expired)
 	ts.Setenv("WRONGHOST_URL", strings.Replace(fx.WrongHst, "127.0.0.1", "localhost", 1))
 	ts.Setenv("MTLS_URL", fx.MTLS)
+}
+
+// startGRPCServers starts two gRPC test servers (see testserver.StartGRPC),
+// one with reflection (GRPC_ADDR) and one without (GRPC_NOREFL_ADDR), and
+// writes the proto files of the latter under $WORK/protos.
+func startGRPCServers(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! start-grpc-servers")
+	}
+	for env, refl := range map[string]string{"GRPC_ADDR": "v1", "GRPC_NOREFL_ADDR": "none"} {
+		s, err := testserver.StartGRPC(testserver.GRPCOptions{Reflection: refl})
+		ts.Check(err)
+		ts.Defer(s.Stop)
+		ts.Setenv(env, s.Addr)
+	}
+	_, err := testserver.WriteTestProtos(filepath.Join(ts.Getenv("WORK"), "protos"))
+	ts.Check(err)
 }

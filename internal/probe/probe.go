@@ -84,6 +84,7 @@ type Result struct {
 	HTTP *HTTPDetails `json:"http,omitempty"`
 	TLS  *TLSDetails  `json:"tls,omitempty"`
 	DNS  *DNSDetails  `json:"dns,omitempty"`
+	GRPC *GRPCDetails `json:"grpc,omitempty"`
 
 	// Body is what the probe received (an HTTP body, a gRPC response, a
 	// WebSocket message), kept for --expect-body; it is not part of the

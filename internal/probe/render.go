@@ -34,6 +34,12 @@ func Line(r *Result, st output.Style, withSeq bool) string {
 		}
 	}
 	fmt.Fprintf(&b, "  %s", r.Target)
+	if g := r.GRPC; g != nil {
+		fmt.Fprintf(&b, " %s", g.Verb)
+		if g.Symbol != "" {
+			fmt.Fprintf(&b, " %s", g.Symbol)
+		}
+	}
 	if r.HTTP != nil && r.HTTP.Proto != "" {
 		fmt.Fprintf(&b, "  %s", r.HTTP.Proto)
 	}

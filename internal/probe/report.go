@@ -30,6 +30,17 @@ func Report(ctx context.Context, ios *iostreams.IOStreams, format output.Format,
 			first = false
 			return output.WriteYAML(ios.Out, r)
 		}
+		if g := r.GRPC; g != nil && g.Verb != "health" {
+			// list, describe and invoke print exactly what grpcurl prints,
+			// so scripts written for grpcurl keep working; the timing
+			// line goes to stderr.
+			if _, err := fmt.Fprint(ios.Out, g.Output); err != nil {
+				return err
+			}
+			fmt.Fprint(ios.ErrOut, g.ErrorText)
+			fmt.Fprintln(ios.ErrOut, Line(r, output.NewStderrStyle(ios), multi))
+			return nil
+		}
 		if _, err := fmt.Fprintln(ios.Out, Line(r, st, multi)); err != nil {
 			return err
 		}

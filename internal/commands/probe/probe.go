@@ -41,6 +41,7 @@ error class: dns, connect, tls, timeout, protocol, status or assertion.
 		NewHTTPCmd(f, nil),
 		NewTCPCmd(f, nil),
 		NewDNSCmd(f, nil),
+		NewGRPCCmd(f, nil),
 	)
 	return cmd
 }
