@@ -58,6 +58,13 @@ func ScriptParams(t *testing.T, dir string) testscript.Params {
 			},
 			"start-http-fixture": startHTTPFixture,
 			"start-grpc-servers": startGRPCServers,
+			"start-ws-server": func(ts *testscript.TestScript, neg bool, args []string) {
+				// WS_URL is ws://127.0.0.1:PORT with /echo, /greet, /silent
+				// and /plain (see testserver.StartWS).
+				s := testserver.StartWS()
+				ts.Defer(s.Close)
+				ts.Setenv("WS_URL", s.URL)
+			},
 		},
 	}
 }

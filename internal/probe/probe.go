@@ -85,6 +85,7 @@ type Result struct {
 	TLS  *TLSDetails  `json:"tls,omitempty"`
 	DNS  *DNSDetails  `json:"dns,omitempty"`
 	GRPC *GRPCDetails `json:"grpc,omitempty"`
+	WS   *WSDetails   `json:"ws,omitempty"`
 
 	// Body is what the probe received (an HTTP body, a gRPC response, a
 	// WebSocket message), kept for --expect-body; it is not part of the

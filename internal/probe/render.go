@@ -115,6 +115,17 @@ func WriteDetails(w io.Writer, r *Result, st output.Style) {
 				c.Subject, c.Issuer, c.NotAfter.Format("2006-01-02"), days)
 		}
 	}
+	if ws := r.WS; ws != nil {
+		if ws.Subprotocol != "" {
+			fmt.Fprintf(w, "%s %s\n", label("subproto"), ws.Subprotocol)
+		}
+		if ws.Sent != "" {
+			fmt.Fprintf(w, "%s %q\n", label("sent"), ws.Sent)
+		}
+		if ws.Messages > 0 {
+			fmt.Fprintf(w, "%s %q (message %d)\n", label("received"), ws.Received, ws.Messages)
+		}
+	}
 	if d := r.DNS; d != nil {
 		fmt.Fprintf(w, "%s %s %s via %s\n", label("question"), r.Target, d.Type, d.Server)
 		for _, a := range d.Answers {

@@ -42,6 +42,7 @@ error class: dns, connect, tls, timeout, protocol, status or assertion.
 		NewTCPCmd(f, nil),
 		NewDNSCmd(f, nil),
 		NewGRPCCmd(f, nil),
+		NewWSCmd(f, nil),
 	)
 	return cmd
 }
