@@ -6,6 +6,7 @@ require (
 	github.com/charmbracelet/lipgloss v1.1.0
 	github.com/coder/websocket v1.8.15
 	github.com/fullstorydev/grpcurl v1.9.4
+	github.com/graph-gophers/graphql-go v1.11.0
 	github.com/jhump/protoreflect v1.18.1
 	github.com/miekg/dns v1.1.73
 	github.com/muesli/termenv v0.16.0

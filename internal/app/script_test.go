@@ -65,6 +65,11 @@ func ScriptParams(t *testing.T, dir string) testscript.Params {
 				ts.Defer(s.Close)
 				ts.Setenv("WS_URL", s.URL)
 			},
+			"start-graphql-server": func(ts *testscript.TestScript, neg bool, args []string) {
+				s := testserver.StartGraphQL()
+				ts.Defer(s.Close)
+				ts.Setenv("GRAPHQL_URL", s.URL)
+			},
 		},
 	}
 }

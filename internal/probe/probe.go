@@ -87,6 +87,8 @@ type Result struct {
 	GRPC *GRPCDetails `json:"grpc,omitempty"`
 	WS   *WSDetails   `json:"ws,omitempty"`
 
+	GraphQL *GraphQLDetails `json:"graphql,omitempty"`
+
 	// Body is what the probe received (an HTTP body, a gRPC response, a
 	// WebSocket message), kept for --expect-body; it is not part of the
 	// JSON result.

@@ -115,6 +115,15 @@ func WriteDetails(w io.Writer, r *Result, st output.Style) {
 				c.Subject, c.Issuer, c.NotAfter.Format("2006-01-02"), days)
 		}
 	}
+	if g := r.GraphQL; g != nil {
+		if g.QueryType != "" {
+			fmt.Fprintf(w, "%s query %s, mutation %s, subscription %s, %d types\n", label("schema"), g.QueryType, orNone(g.MutationType), orNone(g.SubscriptionType), g.Types)
+		}
+		for _, e := range g.Errors {
+			fmt.Fprintf(w, "%s %s\n", label("error"), e)
+		}
+		fmt.Fprintf(w, "%s %d bytes\n", label("data"), g.DataBytes)
+	}
 	if ws := r.WS; ws != nil {
 		if ws.Subprotocol != "" {
 			fmt.Fprintf(w, "%s %s\n", label("subproto"), ws.Subprotocol)
@@ -162,4 +171,11 @@ func SummaryHeadline(s *Summary, st output.Style) string {
 		failed += " (" + strings.Join(parts, ", ") + ")"
 	}
 	return head + failed
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }

@@ -43,6 +43,7 @@ error class: dns, connect, tls, timeout, protocol, status or assertion.
 		NewDNSCmd(f, nil),
 		NewGRPCCmd(f, nil),
 		NewWSCmd(f, nil),
+		NewGraphQLCmd(f, nil),
 	)
 	return cmd
 }
