@@ -68,7 +68,17 @@ apt_install() { # apt_install PACKAGE...: install Debian packages once
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
 }
 
-all=(consul goreleaser grpcurl)
+# RabbitMQ for msctl probe amqp (testserver.StartRabbitMQ runs it).
+rabbitmq() {
+	if [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
+		log "rabbitmq-server: installed"
+		return
+	fi
+	log "rabbitmq-server: installing the Debian package"
+	apt_install rabbitmq-server
+}
+
+all=(consul goreleaser grpcurl rabbitmq)
 parts=("$@")
 [ ${#parts[@]} -eq 0 ] && parts=("${all[@]}")
 for p in "${parts[@]}"; do

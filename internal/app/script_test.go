@@ -65,6 +65,17 @@ func ScriptParams(t *testing.T, dir string) testscript.Params {
 				ts.Defer(s.Close)
 				ts.Setenv("WS_URL", s.URL)
 			},
+			"start-brokers": func(ts *testscript.TestScript, neg bool, args []string) {
+				// NATS_URL (embedded nats-server) and KAFKA_URL (kfake).
+				n, err := testserver.StartNATS()
+				ts.Check(err)
+				ts.Defer(n.Stop)
+				k, err := testserver.StartKafka()
+				ts.Check(err)
+				ts.Defer(k.Stop)
+				ts.Setenv("NATS_URL", n.URL)
+				ts.Setenv("KAFKA_URL", k.URL)
+			},
 			"start-graphql-server": func(ts *testscript.TestScript, neg bool, args []string) {
 				s := testserver.StartGraphQL()
 				ts.Defer(s.Close)

@@ -88,6 +88,7 @@ type Result struct {
 	WS   *WSDetails   `json:"ws,omitempty"`
 
 	GraphQL *GraphQLDetails `json:"graphql,omitempty"`
+	Broker  *BrokerDetails  `json:"broker,omitempty"`
 
 	// Body is what the probe received (an HTTP body, a gRPC response, a
 	// WebSocket message), kept for --expect-body; it is not part of the
