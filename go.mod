@@ -3,6 +3,7 @@ module github.com/msctl/msctl
 go 1.26.7
 
 require (
+	github.com/apache/thrift v0.25.0
 	github.com/charmbracelet/lipgloss v1.1.0
 	github.com/coder/websocket v1.8.15
 	github.com/fullstorydev/grpcurl v1.9.4

@@ -124,6 +124,13 @@ func WriteDetails(w io.Writer, r *Result, st output.Style) {
 		}
 		fmt.Fprintf(w, "%s %d bytes\n", label("data"), g.DataBytes)
 	}
+	if th := r.Thrift; th != nil && th.MessageType != "" {
+		fmt.Fprintf(w, "%s %s/%s %s -> %s", label("thrift"), th.Protocol, th.Transport, th.Method, th.MessageType)
+		if th.ExceptionType != "" {
+			fmt.Fprintf(w, " %s: %s (the server speaks Thrift)", th.ExceptionType, th.ExceptionMessage)
+		}
+		fmt.Fprintln(w)
+	}
 	if ws := r.WS; ws != nil {
 		if ws.Subprotocol != "" {
 			fmt.Fprintf(w, "%s %s\n", label("subproto"), ws.Subprotocol)

@@ -44,6 +44,7 @@ error class: dns, connect, tls, timeout, protocol, status or assertion.
 		NewGRPCCmd(f, nil),
 		NewWSCmd(f, nil),
 		NewGraphQLCmd(f, nil),
+		NewThriftCmd(f, nil),
 	)
 	cmd.AddCommand(NewBrokerCmds(f, nil)...)
 	return cmd
