@@ -78,7 +78,17 @@ rabbitmq() {
 	apt_install rabbitmq-server
 }
 
-all=(consul goreleaser grpcurl rabbitmq)
+# ActiveMQ 5 for msctl probe stomp (testserver.StartActiveMQ runs it).
+activemq() {
+	if [ -f /usr/share/activemq/bin/activemq.jar ] && command -v java >/dev/null; then
+		log "activemq: installed"
+		return
+	fi
+	log "activemq: installing the Debian package"
+	apt_install activemq
+}
+
+all=(consul goreleaser grpcurl rabbitmq activemq)
 parts=("$@")
 [ ${#parts[@]} -eq 0 ] && parts=("${all[@]}")
 for p in "${parts[@]}"; do

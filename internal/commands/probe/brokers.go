@@ -10,18 +10,19 @@ import (
 	"github.com/msctl/msctl/internal/probe"
 )
 
-// BrokerOptions are the parsed flags of `msctl probe nats|amqp|kafka`.
+// BrokerOptions are the parsed flags of `msctl probe nats|amqp|kafka|stomp`.
 type BrokerOptions struct {
 	CommonOptions
-	Kind       string
-	URL        string
-	Subject    string
-	Request    bool
-	Queue      string
-	Exchange   string
-	RoutingKey string
-	Topic      string
-	Payload    string
+	Kind        string
+	URL         string
+	Subject     string
+	Request     bool
+	Queue       string
+	Exchange    string
+	RoutingKey  string
+	Topic       string
+	Destination string
+	Payload     string
 }
 
 const brokerHelp = `Publish a probe message (its body starts with "msctl-probe ID") and receive
@@ -35,7 +36,7 @@ partition and offset (Kafka), skipped (other messages seen first).
 
 `
 
-// NewBrokerCmds builds `msctl probe nats`, `amqp` and `kafka`.
+// NewBrokerCmds builds `msctl probe nats`, `amqp`, `kafka` and `stomp`.
 func NewBrokerCmds(f *cmdutil.Factory, runF func(*BrokerOptions) error) []*cobra.Command {
 	mk := func(kind, use, short, long, example string, flags func(*cobra.Command, *BrokerOptions)) *cobra.Command {
 		opts := &BrokerOptions{CommonOptions: CommonOptions{IO: f.IOStreams}, Kind: kind}
@@ -101,6 +102,21 @@ allows it.
 			func(cmd *cobra.Command, o *BrokerOptions) {
 				cmd.Flags().StringVar(&o.Topic, "topic", "msctl-probe", "topic to produce to and fetch from")
 			}),
+		mk("stomp", "stomp URL", "Probe a STOMP broker (ActiveMQ, RabbitMQ, Artemis): send and receive back",
+			`Probe a STOMP 1.2 broker (stomp://[USER:PASS@]HOST:61613[/VHOST]) with
+msctl's own frame codec (no STOMP library is available): CONNECT (phase
+connect), SUBSCRIBE with a receipt (subscribe), SEND with a receipt
+(publish), the MESSAGE back (roundtrip) and DISCONNECT with a receipt
+(close). The default destination, /temp-queue/msctl-probe, is a temporary
+queue of the connection on ActiveMQ and RabbitMQ; --destination names
+another. An ERROR frame (bad credentials, refused destination) is class
+status. A new connection is opened for every probe.
+
+`, `  msctl probe stomp stomp://admin:admin@activemq:61613
+  msctl probe stomp --destination /queue/orders.probe stomp://localhost:61613`,
+			func(cmd *cobra.Command, o *BrokerOptions) {
+				cmd.Flags().StringVar(&o.Destination, "destination", "", "destination to send to and subscribe (default /temp-queue/msctl-probe)")
+			}),
 	}
 }
 
@@ -120,6 +136,8 @@ func RunBroker(ctx context.Context, opts *BrokerOptions) error {
 		p, err = probe.NewNATS(probe.NATSOptions{URL: opts.URL, Subject: opts.Subject, Request: opts.Request, Payload: payload})
 	case "amqp":
 		p, err = probe.NewAMQP(probe.AMQPOptions{URL: opts.URL, Queue: opts.Queue, Exchange: opts.Exchange, RoutingKey: opts.RoutingKey, Payload: payload})
+	case "stomp":
+		p, err = probe.NewSTOMP(probe.STOMPOptions{URL: opts.URL, Destination: opts.Destination, Payload: payload})
 	case "kafka":
 		p, err = probe.NewKafka(probe.KafkaOptions{URL: opts.URL, Topic: opts.Topic, Payload: payload})
 	}
