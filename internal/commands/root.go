@@ -9,8 +9,10 @@ import (
 	"github.com/msctl/msctl/internal/buildinfo"
 	"github.com/msctl/msctl/internal/cmdutil"
 	configcmd "github.com/msctl/msctl/internal/commands/config"
+	deploycmd "github.com/msctl/msctl/internal/commands/deploy"
 	docscmd "github.com/msctl/msctl/internal/commands/docs"
 	probecmd "github.com/msctl/msctl/internal/commands/probe"
+	registrycmd "github.com/msctl/msctl/internal/commands/registry"
 	versioncmd "github.com/msctl/msctl/internal/commands/version"
 )
 
@@ -75,6 +77,8 @@ with named contexts (see msctl config --help). Every data command takes
 		configcmd.NewCmd(f),
 		docscmd.NewCmd(f),
 		probecmd.NewCmd(f),
+		deploycmd.NewCmd(f),
+		registrycmd.NewCmd(f),
 	)
 	return root
 }

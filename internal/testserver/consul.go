@@ -93,6 +93,10 @@ func StartConsulAgent(opts ConsulOptions) (*Consul, error) {
 		"-http-port", fmt.Sprint(ports[0]),
 		"-dns-port", fmt.Sprint(ports[1]),
 		"-grpc-port", fmt.Sprint(ports[2]),
+		// A dev agent otherwise binds gRPC-TLS to the fixed port 8503, so
+		// that a second agent on the machine (parallel tests, a second
+		// engineer, the demo) fails to start.
+		"-grpc-tls-port", "-1",
 		"-server-port", fmt.Sprint(ports[3]),
 		"-serf-lan-port", fmt.Sprint(ports[4]),
 		"-serf-wan-port", fmt.Sprint(ports[5]),
