@@ -119,7 +119,7 @@ func TestRunExitCodes(t *testing.T) {
 // startHTTPFixture starts the probe tests' loopback HTTP servers (see
 // testserver.HTTPFixture), writes ca.pem, client.pem and client-key.pem
 // into $WORK and sets HTTP_URL, HTTPS_URL, EXPIRED_URL, WRONGHOST_URL and
-// MTLS_URL.
+// MTLS_URL, and HTTP_PORT (the port of HTTP_URL).
 func startHTTPFixture(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! start-http-fixture")
@@ -129,6 +129,7 @@ func startHTTPFixture(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Defer(fx.Close)
 	ts.Check(testserver.WriteFiles(ts.Getenv("WORK"), fx.CA, map[string]*testserver.Leaf{"client": fx.Client}))
 	ts.Setenv("HTTP_URL", fx.Plain)
+	ts.Setenv("HTTP_PORT", fx.Plain[strings.LastIndex(fx.Plain, ":")+1:])
 	ts.Setenv("HTTPS_URL", fx.Valid)
 	ts.Setenv("EXPIRED_URL", fx.Expired)
 	ts.Setenv("WRONGHOST_URL", strings.Replace(fx.WrongHst, "127.0.0.1", "localhost", 1))

@@ -60,10 +60,12 @@ type Phase struct {
 // Result is the outcome of one probe. Every protocol fills the common
 // fields; protocol details go in the matching optional field.
 type Result struct {
-	Protocol string    `json:"protocol"`
-	Target   string    `json:"target"`
-	Seq      int       `json:"seq"`
-	Time     time.Time `json:"time"`
+	Protocol string `json:"protocol"`
+	Target   string `json:"target"`
+	// Instance is the registered instance probed (probe service only).
+	Instance *InstanceRef `json:"instance,omitempty"`
+	Seq      int          `json:"seq"`
+	Time     time.Time    `json:"time"`
 	// Addresses are what the target's host name resolved to; RemoteAddr is
 	// the one the probe actually talked to.
 	Addresses  []string `json:"addresses,omitempty"`

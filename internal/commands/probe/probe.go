@@ -45,6 +45,7 @@ error class: dns, connect, tls, timeout, protocol, status or assertion.
 		NewWSCmd(f, nil),
 		NewGraphQLCmd(f, nil),
 		NewThriftCmd(f, nil),
+		NewServiceCmd(f, nil),
 	)
 	cmd.AddCommand(NewBrokerCmds(f, nil)...)
 	return cmd
