@@ -131,6 +131,13 @@ func WriteDetails(w io.Writer, r *Result, st output.Style) {
 		}
 		fmt.Fprintln(w)
 	}
+	if b := r.Broker; b != nil && b.Destination != "" {
+		where := b.Destination
+		if b.Partition != nil && b.Offset != nil {
+			where += fmt.Sprintf(" partition %d offset %d", *b.Partition, *b.Offset)
+		}
+		fmt.Fprintf(w, "%s %s (message %s)\n", label(b.Mode), where, b.MessageID)
+	}
 	if ws := r.WS; ws != nil {
 		if ws.Subprotocol != "" {
 			fmt.Fprintf(w, "%s %s\n", label("subproto"), ws.Subprotocol)
