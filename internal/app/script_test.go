@@ -66,15 +66,28 @@ func ScriptParams(t *testing.T, dir string) testscript.Params {
 				ts.Setenv("WS_URL", s.URL)
 			},
 			"start-brokers": func(ts *testscript.TestScript, neg bool, args []string) {
-				// NATS_URL (embedded nats-server) and KAFKA_URL (kfake).
+				// NATS_URL (embedded nats-server), KAFKA_URL (kfake) and
+				// THRIFT_ADDR (binary/framed apache/thrift server).
 				n, err := testserver.StartNATS()
 				ts.Check(err)
 				ts.Defer(n.Stop)
 				k, err := testserver.StartKafka()
 				ts.Check(err)
 				ts.Defer(k.Stop)
+				th, err := testserver.StartThrift("binary", "framed")
+				ts.Check(err)
+				ts.Defer(th.Stop)
 				ts.Setenv("NATS_URL", n.URL)
 				ts.Setenv("KAFKA_URL", k.URL)
+				ts.Setenv("THRIFT_ADDR", th.Addr)
+			},
+			"start-activemq": func(ts *testscript.TestScript, neg bool, args []string) {
+				// STOMP_URL: a real ActiveMQ (Debian activemq), user probe/secret.
+				a, err := testserver.StartActiveMQBroker()
+				ts.Check(err)
+				ts.Defer(a.Stop)
+				ts.Setenv("STOMP_URL", a.STOMPURL)
+				ts.Setenv("STOMP_BAD_URL", strings.Replace(a.STOMPURL, ":secret@", ":wrong@", 1))
 			},
 			"start-graphql-server": func(ts *testscript.TestScript, neg bool, args []string) {
 				s := testserver.StartGraphQL()

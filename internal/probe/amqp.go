@@ -116,7 +116,7 @@ func (p *AMQPProber) routingKey() string {
 
 // Probe publishes one message and waits for it on the temporary queue.
 func (p *AMQPProber) Probe(ctx context.Context) *Result {
-	r := &Result{Protocol: "amqp", Target: p.opts.URL, StatusCode: -1}
+	r := &Result{Protocol: "amqp", Target: RedactURL(p.opts.URL), StatusCode: -1}
 	d := &BrokerDetails{MessageID: newMessageID(), Mode: "pubsub"}
 	r.Broker = d
 	start := time.Now()

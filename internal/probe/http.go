@@ -227,8 +227,8 @@ func (t *httpTimer) trace() *httptrace.ClientTrace {
 
 // Probe sends the request once and reads the whole response.
 func (p *HTTPProber) Probe(ctx context.Context) *Result {
-	r := &Result{Protocol: "http", Target: p.opts.URL, StatusCode: -1}
-	r.HTTP = &HTTPDetails{Method: p.opts.Method, URL: p.opts.URL}
+	r := &Result{Protocol: "http", Target: RedactURL(p.opts.URL), StatusCode: -1}
+	r.HTTP = &HTTPDetails{Method: p.opts.Method, URL: r.Target}
 	t := &httpTimer{phase: PhaseConnect}
 	if net.ParseIP(p.url.Hostname()) == nil {
 		t.phase = PhaseDNS
@@ -287,7 +287,7 @@ func (p *HTTPProber) Probe(ctx context.Context) *Result {
 	if resp != nil {
 		r.HTTP.Proto = resp.Proto
 		r.HTTP.StatusCode = resp.StatusCode
-		r.HTTP.URL = resp.Request.URL.String()
+		r.HTTP.URL = resp.Request.URL.Redacted()
 		r.HTTP.BodyBytes = n
 		r.HTTP.Redirects = redirects(resp)
 		r.StatusCode = resp.StatusCode

@@ -277,3 +277,13 @@ func closedPort(t *testing.T) string {
 	}
 	return strconv.Itoa(ports[0])
 }
+
+func TestRedactURL(t *testing.T) {
+	for in, wantv := range map[string]string{
+		"amqp://guest:guest@127.0.0.1:5672/": "amqp://guest:xxxxx@127.0.0.1:5672/",
+		"nats://token@127.0.0.1:4222":        "nats://token@127.0.0.1:4222",
+		"https://api.internal/x?y=1":         "https://api.internal/x?y=1",
+	} {
+		want(t, in, RedactURL(in), wantv)
+	}
+}

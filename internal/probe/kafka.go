@@ -52,7 +52,7 @@ func (p *KafkaProber) Close() error {
 
 // Probe produces one record and consumes it back.
 func (p *KafkaProber) Probe(ctx context.Context) *Result {
-	r := &Result{Protocol: "kafka", Target: p.opts.URL, StatusCode: -1}
+	r := &Result{Protocol: "kafka", Target: RedactURL(p.opts.URL), StatusCode: -1}
 	d := &BrokerDetails{Destination: p.opts.Topic, MessageID: newMessageID(), Mode: "pubsub"}
 	r.Broker = d
 	start := time.Now()

@@ -59,7 +59,7 @@ func (p *NATSProber) Close() error {
 
 // Probe connects once, then publishes and waits for the message (or reply).
 func (p *NATSProber) Probe(ctx context.Context) *Result {
-	r := &Result{Protocol: "nats", Target: p.opts.URL, StatusCode: -1}
+	r := &Result{Protocol: "nats", Target: RedactURL(p.opts.URL), StatusCode: -1}
 	d := &BrokerDetails{Destination: p.opts.Subject, MessageID: newMessageID(), Mode: "pubsub"}
 	if p.opts.Request {
 		d.Mode = "request"

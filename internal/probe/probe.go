@@ -17,6 +17,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 	"syscall"
@@ -103,6 +104,19 @@ type Result struct {
 	// ExitCode, when not zero, is the exit code the protocol asks for on
 	// this failure instead of the class's (gRPC: 64 + status code).
 	ExitCode int `json:"-"`
+}
+
+// RedactURL hides the password of a URL's user information, so that a
+// result never shows a secret given in the URL (amqp://user:pass@...).
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, has := u.User.Password(); !has {
+		return raw
+	}
+	return u.Redacted()
 }
 
 // Phase returns the duration of the named phase and whether it happened.

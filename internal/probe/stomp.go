@@ -90,7 +90,7 @@ func (s *stompConn) expect(want, receipt string, skipped *int) (*stompFrame, err
 
 // Probe runs one STOMP session.
 func (p *STOMPProber) Probe(ctx context.Context) *Result {
-	r := &Result{Protocol: "stomp", Target: p.opts.URL, StatusCode: -1}
+	r := &Result{Protocol: "stomp", Target: RedactURL(p.opts.URL), StatusCode: -1}
 	d := &BrokerDetails{Destination: p.opts.Destination, MessageID: newMessageID(), Mode: "pubsub"}
 	r.Broker = d
 	start := time.Now()

@@ -103,7 +103,7 @@ func (p *WSProber) Close() error {
 
 // Probe runs one WebSocket session.
 func (p *WSProber) Probe(ctx context.Context) *Result {
-	r := &Result{Protocol: "ws", Target: p.opts.URL, StatusCode: -1}
+	r := &Result{Protocol: "ws", Target: RedactURL(p.opts.URL), StatusCode: -1}
 	d := &WSDetails{Sent: p.opts.Message}
 	r.WS = d
 	u, _ := url.Parse(p.url)
