@@ -12,6 +12,7 @@ import (
 	"github.com/msctl/msctl/internal/cmdutil"
 	"github.com/msctl/msctl/internal/iostreams"
 	"github.com/msctl/msctl/internal/testserver"
+	"github.com/msctl/msctl/internal/testserver/probeserver"
 )
 
 // TestMain lets testscript run the real msctl main as a separate process
@@ -60,21 +61,21 @@ func ScriptParams(t *testing.T, dir string) testscript.Params {
 			"start-grpc-servers": startGRPCServers,
 			"start-ws-server": func(ts *testscript.TestScript, neg bool, args []string) {
 				// WS_URL is ws://127.0.0.1:PORT with /echo, /greet, /silent
-				// and /plain (see testserver.StartWS).
-				s := testserver.StartWS()
+				// and /plain (see probeserver.StartWS).
+				s := probeserver.StartWS()
 				ts.Defer(s.Close)
 				ts.Setenv("WS_URL", s.URL)
 			},
 			"start-brokers": func(ts *testscript.TestScript, neg bool, args []string) {
 				// NATS_URL (embedded nats-server), KAFKA_URL (kfake) and
 				// THRIFT_ADDR (binary/framed apache/thrift server).
-				n, err := testserver.StartNATS()
+				n, err := probeserver.StartNATS()
 				ts.Check(err)
 				ts.Defer(n.Stop)
-				k, err := testserver.StartKafka()
+				k, err := probeserver.StartKafka()
 				ts.Check(err)
 				ts.Defer(k.Stop)
-				th, err := testserver.StartThrift("binary", "framed")
+				th, err := probeserver.StartThrift("binary", "framed")
 				ts.Check(err)
 				ts.Defer(th.Stop)
 				ts.Setenv("NATS_URL", n.URL)
@@ -83,14 +84,14 @@ func ScriptParams(t *testing.T, dir string) testscript.Params {
 			},
 			"start-activemq": func(ts *testscript.TestScript, neg bool, args []string) {
 				// STOMP_URL: a real ActiveMQ (Debian activemq), user probe/secret.
-				a, err := testserver.StartActiveMQBroker()
+				a, err := probeserver.StartActiveMQBroker()
 				ts.Check(err)
 				ts.Defer(a.Stop)
 				ts.Setenv("STOMP_URL", a.STOMPURL)
 				ts.Setenv("STOMP_BAD_URL", strings.Replace(a.STOMPURL, ":secret@", ":wrong@", 1))
 			},
 			"start-graphql-server": func(ts *testscript.TestScript, neg bool, args []string) {
-				s := testserver.StartGraphQL()
+				s := probeserver.StartGraphQL()
 				ts.Defer(s.Close)
 				ts.Setenv("GRAPHQL_URL", s.URL)
 			},
@@ -149,7 +150,7 @@ func startHTTPFixture(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("MTLS_URL", fx.MTLS)
 }
 
-// startGRPCServers starts two gRPC test servers (see testserver.StartGRPC),
+// startGRPCServers starts two gRPC test servers (see probeserver.StartGRPC),
 // one with reflection (GRPC_ADDR) and one without (GRPC_NOREFL_ADDR), and
 // writes the proto files of the latter under $WORK/protos.
 func startGRPCServers(ts *testscript.TestScript, neg bool, args []string) {
@@ -157,11 +158,11 @@ func startGRPCServers(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("unsupported: ! start-grpc-servers")
 	}
 	for env, refl := range map[string]string{"GRPC_ADDR": "v1", "GRPC_NOREFL_ADDR": "none"} {
-		s, err := testserver.StartGRPC(testserver.GRPCOptions{Reflection: refl})
+		s, err := probeserver.StartGRPC(probeserver.GRPCOptions{Reflection: refl})
 		ts.Check(err)
 		ts.Defer(s.Stop)
 		ts.Setenv(env, s.Addr)
 	}
-	_, err := testserver.WriteTestProtos(filepath.Join(ts.Getenv("WORK"), "protos"))
+	_, err := probeserver.WriteTestProtos(filepath.Join(ts.Getenv("WORK"), "protos"))
 	ts.Check(err)
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/msctl/msctl/internal/testserver"
+	"github.com/msctl/msctl/internal/testserver/probeserver"
 )
 
 type brokerCase struct {
@@ -58,7 +58,7 @@ func must[T any](v T, err error) func(t *testing.T) T {
 }
 
 func TestNATSProbe(t *testing.T) {
-	s := must(testserver.StartNATS())(t)
+	s := must(probeserver.StartNATS())(t)
 	defer s.Stop()
 	// A responder for request/reply.
 	nc := must(nats.Connect(s.URL))(t)
@@ -91,7 +91,7 @@ func TestNATSProbe(t *testing.T) {
 }
 
 func TestKafkaProbe(t *testing.T) {
-	k := must(testserver.StartKafka())(t)
+	k := must(probeserver.StartKafka())(t)
 	defer k.Stop()
 	runBrokerCases(t, []brokerCase{
 		{name: "produce and fetch", count: 2, prober: func(t *testing.T) Prober {
@@ -109,7 +109,7 @@ func TestKafkaProbe(t *testing.T) {
 }
 
 func TestAMQPProbe(t *testing.T) {
-	rmq := testserver.StartRabbitMQ(t)
+	rmq := probeserver.StartRabbitMQ(t)
 	runBrokerCases(t, []brokerCase{
 		{name: "temporary queue", count: 2, prober: func(t *testing.T) Prober { return must(NewAMQP(AMQPOptions{URL: rmq.URL}))(t) },
 			check: func(t *testing.T, rs []*Result) {

@@ -6,11 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/msctl/msctl/internal/testserver"
+	"github.com/msctl/msctl/internal/testserver/probeserver"
 )
 
 func TestGraphQLProbe(t *testing.T) {
-	s := testserver.StartGraphQL()
+	s := probeserver.StartGraphQL()
 	defer s.Close()
 	fx, _ := startFixture(t)
 	tests := []struct {

@@ -12,11 +12,12 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/msctl/msctl/internal/testserver"
+	"github.com/msctl/msctl/internal/testserver/probeserver"
 )
 
-func startGRPC(t *testing.T, o testserver.GRPCOptions) *testserver.GRPCServer {
+func startGRPC(t *testing.T, o probeserver.GRPCOptions) *probeserver.GRPCServer {
 	t.Helper()
-	s, err := testserver.StartGRPC(o)
+	s, err := probeserver.StartGRPC(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func TestGRPCMatchesGrpcurl(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := startGRPC(t, testserver.GRPCOptions{})
+	s := startGRPC(t, probeserver.GRPCOptions{})
 	unary := `{"payload":{"body":"aGVsbG8="}}`
 	for _, tc := range []struct {
 		verb, symbol, data string
@@ -84,11 +85,11 @@ func TestGRPCMatchesGrpcurl(t *testing.T) {
 }
 
 func TestGRPCProbe(t *testing.T) {
-	s := startGRPC(t, testserver.GRPCOptions{})
-	alpha := startGRPC(t, testserver.GRPCOptions{Reflection: "v1alpha"})
-	noRefl := startGRPC(t, testserver.GRPCOptions{Reflection: "none"})
+	s := startGRPC(t, probeserver.GRPCOptions{})
+	alpha := startGRPC(t, probeserver.GRPCOptions{Reflection: "v1alpha"})
+	noRefl := startGRPC(t, probeserver.GRPCOptions{Reflection: "none"})
 	protoDir := t.TempDir()
-	protoFile, err := testserver.WriteTestProtos(protoDir)
+	protoFile, err := probeserver.WriteTestProtos(protoDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func TestGRPCProbe(t *testing.T) {
 	if err := testserver.WriteFiles(dir, ca, nil); err != nil {
 		t.Fatal(err)
 	}
-	tlsSrv := startGRPC(t, testserver.GRPCOptions{TLS: &tls.Config{Certificates: []tls.Certificate{leaf.TLS}}})
+	tlsSrv := startGRPC(t, probeserver.GRPCOptions{TLS: &tls.Config{Certificates: []tls.Certificate{leaf.TLS}}})
 	svc := "grpc.testing.TestService"
 	plain := func(addr, verb, sym, data string) GRPCOptions {
 		return GRPCOptions{Address: addr, Plaintext: true, Verb: verb, Symbol: sym, Data: []byte(data)}
@@ -202,7 +203,7 @@ func TestGRPCProbe(t *testing.T) {
 }
 
 func TestGRPCReuseAndWatch(t *testing.T) {
-	s := startGRPC(t, testserver.GRPCOptions{})
+	s := startGRPC(t, probeserver.GRPCOptions{})
 	results := grpcProbe(t, GRPCOptions{Address: s.Addr, Plaintext: true, Verb: "health"}, RunOptions{Count: 2})
 	if results[0].Reused || !results[1].Reused {
 		t.Errorf("reused = %v %v", results[0].Reused, results[1].Reused)

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -158,6 +159,7 @@ type httpTimer struct {
 	dnsStart, connStart, tlsStart   time.Time
 	gotConn, firstByte              time.Time
 	addrs                           []string
+	alpn                            string
 	remote                          string
 	reused, connected, sawFirstByte bool
 }
@@ -203,8 +205,13 @@ func (t *httpTimer) trace() *httptrace.ClientTrace {
 		TLSHandshakeStart: func() {
 			t.set(func() { t.phase, t.tlsStart = PhaseTLS, time.Now() })
 		},
-		TLSHandshakeDone: func(tls.ConnectionState, error) {
-			t.set(func() { t.tlsHS += time.Since(t.tlsStart) })
+		TLSHandshakeDone: func(cs tls.ConnectionState, err error) {
+			t.set(func() {
+				t.tlsHS += time.Since(t.tlsStart)
+				if err == nil {
+					t.alpn = cs.NegotiatedProtocol
+				}
+			})
 		},
 		GotConn: func(i httptrace.GotConnInfo) {
 			t.set(func() {
@@ -311,10 +318,11 @@ func (p *HTTPProber) Probe(ctx context.Context) *Result {
 		}
 		class := Classify(err, t.phase)
 		phase := t.phase
-		if t.tlsHS > 0 && strings.Contains(err.Error(), "http2: client conn could not be established") {
+		if t.tlsHS > 0 && t.alpn == "h2" && !t.sawFirstByte && droppedAfterHandshake(err) {
 			// The HTTP/2 transport drops the TLS alert that explains this
 			// (typically a rejected or missing client certificate, which
-			// TLS 1.3 reports only after the client's handshake is done).
+			// TLS 1.3 reports only after the client's handshake is done):
+			// what is left is a closed connection or a broken pipe.
 			class = ClassTLS
 			err = fmt.Errorf("%w: the server closed the connection right after the TLS handshake (a client certificate required? see --cert/--key; --http1.1 shows the TLS alert)", err)
 		}
@@ -331,6 +339,14 @@ func (p *HTTPProber) Probe(ctx context.Context) *Result {
 		r.Fail(PhaseServer, ClassStatus, fmt.Errorf("status %s, want %s", resp.Status, p.opts.ExpectStatus.Describe("below 400")))
 	}
 	return r
+}
+
+// droppedAfterHandshake reports errors that mean the peer closed the
+// connection under an HTTP/2 client that had not yet got an answer.
+func droppedAfterHandshake(err error) bool {
+	return strings.Contains(err.Error(), "http2: client conn could not be established") ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // redirects counts the hops that led to resp.

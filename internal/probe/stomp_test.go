@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/msctl/msctl/internal/testserver"
+	"github.com/msctl/msctl/internal/testserver/probeserver"
 )
 
 func TestStompFrameRoundTrip(t *testing.T) {
@@ -37,7 +37,7 @@ func TestStompFrameRoundTrip(t *testing.T) {
 }
 
 func TestSTOMPProbeActiveMQ(t *testing.T) {
-	a := testserver.StartActiveMQ(t)
+	a := probeserver.StartActiveMQ(t)
 	runBrokerCases(t, []brokerCase{
 		{name: "temporary queue", count: 2, prober: func(t *testing.T) Prober { return must(NewSTOMP(STOMPOptions{URL: a.STOMPURL}))(t) },
 			check: func(t *testing.T, rs []*Result) {

@@ -6,14 +6,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/msctl/msctl/internal/testserver"
+	"github.com/msctl/msctl/internal/testserver/probeserver"
 )
 
 func TestThriftProbe(t *testing.T) {
 	servers := map[string]string{}
 	for _, proto := range ThriftProtocols {
 		for _, tr := range ThriftTransports {
-			s, err := testserver.StartThrift(proto, tr)
+			s, err := probeserver.StartThrift(proto, tr)
 			if err != nil {
 				t.Fatal(err)
 			}

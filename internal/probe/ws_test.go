@@ -6,11 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/msctl/msctl/internal/testserver"
+	"github.com/msctl/msctl/internal/testserver/probeserver"
 )
 
 func TestWSProbe(t *testing.T) {
-	s := testserver.StartWS()
+	s := probeserver.StartWS()
 	defer s.Close()
 	tests := []struct {
 		name      string

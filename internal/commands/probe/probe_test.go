@@ -13,6 +13,7 @@ import (
 	"github.com/msctl/msctl/internal/exitcode"
 	"github.com/msctl/msctl/internal/iostreams"
 	"github.com/msctl/msctl/internal/testserver"
+	"github.com/msctl/msctl/internal/testserver/probeserver"
 )
 
 func run(t *testing.T, tty bool, args ...string) (string, string, exitcode.Code) {
@@ -38,7 +39,7 @@ func TestExitCodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fx.Close()
-	g, err := testserver.StartGRPC(testserver.GRPCOptions{})
+	g, err := probeserver.StartGRPC(probeserver.GRPCOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

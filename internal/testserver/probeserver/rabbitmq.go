@@ -1,4 +1,4 @@
-package testserver
+package probeserver
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/msctl/msctl/internal/testserver"
 )
 
 // rabbitMQServer is where Debian's rabbitmq-server package puts the start
@@ -45,7 +47,7 @@ func StartRabbitMQBroker() (*RabbitMQ, error) {
 	if _, err := os.Stat(rabbitMQServer); err != nil {
 		return nil, fmt.Errorf("%s is not installed: run `scripts/testenv.sh rabbitmq` (apt-get install rabbitmq-server, as root)", rabbitMQServer)
 	}
-	ports, err := FreePorts(2)
+	ports, err := testserver.FreePorts(2)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package testserver
+package probeserver
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/msctl/msctl/internal/testserver"
 )
 
 // activeMQJar is where Debian's activemq package puts the broker's launcher.
@@ -64,7 +66,7 @@ func StartActiveMQBroker() (*ActiveMQ, error) {
 	if err != nil {
 		return nil, fmt.Errorf("java is not installed (ActiveMQ needs it): apt-get install default-jre-headless")
 	}
-	ports, err := FreePorts(1)
+	ports, err := testserver.FreePorts(1)
 	if err != nil {
 		return nil, err
 	}

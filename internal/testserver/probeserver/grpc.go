@@ -1,4 +1,4 @@
-package testserver
+package probeserver
 
 import (
 	"context"
