@@ -52,7 +52,10 @@ func Report(ctx context.Context, ios *iostreams.IOStreams, format output.Format,
 	results, err := Run(ctx, p, o)
 	if multi && len(results) > 0 {
 		s := Summarize(results)
-		if format == output.FormatTable {
+		// grpcurl-compatible output (list, describe, invoke) keeps stdout
+		// to itself.
+		grpcText := results[0].GRPC != nil && results[0].GRPC.Verb != "health"
+		if format == output.FormatTable && !grpcText {
 			fmt.Fprintln(ios.Out, SummaryHeadline(s, st))
 			if rerr := SummaryTable(s).Render(ios); rerr != nil && err == nil {
 				err = rerr

@@ -65,7 +65,9 @@ const ExitCodeHelp = `Exit codes:
   1  a probe reached the target but failed a check (status, body, latency,
      or the peer did not speak the protocol)
   3  the target could not be reached (dns, connect, tls or timeout)
-  2  usage error`
+  2  usage error
+  probe grpc: 64+N when the RPC ends with gRPC status N (as grpcurl),
+  4 when health is not SERVING (as grpc_health_probe)`
 
 // CommonOptions are the flags every probe command takes.
 type CommonOptions struct {
