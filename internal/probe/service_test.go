@@ -17,6 +17,7 @@ import (
 	"github.com/msctl/msctl/internal/registry"
 	_ "github.com/msctl/msctl/internal/registry/all"
 	"github.com/msctl/msctl/internal/testserver"
+	"github.com/msctl/msctl/internal/testserver/probeserver"
 )
 
 // registerInstance registers SERVICE/ID at the URL's host and port with
@@ -102,6 +103,26 @@ func TestProbeServiceConsul(t *testing.T) {
 			}
 		})
 	}
+	t.Run("grpc", func(t *testing.T) {
+		g, err := probeserver.StartGRPC(probeserver.GRPCOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer g.Stop()
+		registerInstance(t, c.HTTPAddr, "api", "api-1", "http://"+g.Addr, false)
+		registerInstance(t, c.HTTPAddr, "api", "api-2", "http://127.0.0.1:"+closedPort(t), false)
+		rs, err := ProbeService(ctx, reg, ServiceOptions{Service: "api", Protocol: "grpc",
+			GRPC: GRPCOptions{Plaintext: true, Symbol: "grpc.testing.TestService"}}, RunOptions{Timeout: 3 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := rs[0].Results[0]; !r.OK || r.GRPC.HealthStatus != "SERVING" {
+			t.Errorf("api-1: %+v", r)
+		}
+		if r := rs[1].Results[0]; r.ErrorClass != ClassConnect || r.FailedPhase != PhaseConnect {
+			t.Errorf("api-2: %q/%q %s", r.ErrorClass, r.FailedPhase, r.Error)
+		}
+	})
 	if _, err := ProbeService(ctx, reg, ServiceOptions{Service: "nope"}, RunOptions{}); err == nil {
 		t.Error("unknown service: no error")
 	}

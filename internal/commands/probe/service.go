@@ -3,6 +3,7 @@ package probe
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -59,7 +60,7 @@ service 1.`,
   msctl probe service redis --protocol tcp --registry consul://10.0.0.5:8500
   msctl probe service web --count 5 -o json | jq 'select(.ok | not) | .instance.id'`,
 		Args:              cmdutil.ExactArgs(1, "NAME"),
-		ValidArgsFunction: cobra.NoFileCompletions,
+		ValidArgsFunction: completeServices(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Service = args[0]
 			opts.Open = func() (registry.Registry, error) {
@@ -93,6 +94,36 @@ service 1.`,
 	addTLSFlags(cmd, &opts.TLS)
 	addCommonFlags(cmd, &opts.CommonOptions)
 	return cmd
+}
+
+// completeServices completes a service name from the configured registry,
+// giving up after two seconds and staying silent on any error: completion
+// must never print into the user's shell or hang it.
+func completeServices(f *cmdutil.Factory) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		r, err := f.Resolve(cmd.Flags())
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		reg, err := registry.Open(r.Context)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		svcs, err := reg.Services(ctx, registry.Query{})
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []cobra.Completion
+		for _, s := range svcs {
+			out = append(out, cobra.CompletionWithDesc(s.Name, fmt.Sprintf("%d instances", s.Instances)))
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
 }
 
 // RunService probes every instance and prints the results.
