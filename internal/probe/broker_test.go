@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/msctl/msctl/internal/testserver"
 	"github.com/msctl/msctl/internal/testserver/probeserver"
 )
 
@@ -109,7 +110,7 @@ func TestKafkaProbe(t *testing.T) {
 }
 
 func TestAMQPProbe(t *testing.T) {
-	rmq := probeserver.StartRabbitMQ(t)
+	rmq := testserver.StartRabbitMQ(t)
 	runBrokerCases(t, []brokerCase{
 		{name: "temporary queue", count: 2, prober: func(t *testing.T) Prober { return must(NewAMQP(AMQPOptions{URL: rmq.URL}))(t) },
 			check: func(t *testing.T, rs []*Result) {

@@ -90,11 +90,11 @@ func Describe(p *Plan) string {
 func apply(ctx context.Context, ios *iostreams.IOStreams, p *Plan, opts Options, do func() error) error {
 	st := output.NewStderrStyle(ios)
 	if opts.Format == output.FormatTable || opts.Format == "" {
-		verb := "will call"
+		note := ""
 		if opts.DryRun {
-			verb = "would call (dry run)"
+			note = " (dry run: nothing is sent)"
 		}
-		fmt.Fprintf(ios.ErrOut, "%s %s %s of %s: %s\n", st.Bold(p.Action), p.ID, verb, p.Service, Describe(p))
+		fmt.Fprintf(ios.ErrOut, "%s %s of %s%s: %s\n", st.Bold(p.Action), p.ID, p.Service, note, Describe(p))
 	}
 	if opts.DryRun {
 		return report(ios, p, opts)

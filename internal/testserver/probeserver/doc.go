@@ -1,8 +1,9 @@
 // Package probeserver starts the real servers msctl probe's tests talk to
 // besides HTTP (which package testserver has, with the test CA): gRPC,
-// WebSocket, GraphQL, NATS, Kafka (kfake), Thrift, RabbitMQ and ActiveMQ.
-// It is separate from testserver so that the tests of other areas, which
-// only need a Consul agent, do not compile and link these servers.
+// WebSocket, GraphQL, NATS, Kafka (kfake), Thrift and ActiveMQ.
+// (RabbitMQ is testserver.StartRabbitMQ, shared with msctl new.) It is
+// separate from testserver so that the tests of other areas do not
+// compile and link these servers.
 package probeserver
 
 import (
