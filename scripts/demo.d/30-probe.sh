@@ -34,11 +34,17 @@ step "msctl probe nats $NATS_URL"
 step "msctl probe thrift --method getUser $THRIFT_ADDR"
 "$msctl" probe thrift --method getUser "$THRIFT_ADDR"
 
-# Two instances of "web" in Consul: one the fixture's HTTP server, one a
-# port nothing listens on.
-web_port=${HTTP_URL##*:}
-"$msctl" registry register web --id web-1 --host 127.0.0.1 --port "$web_port" --yes >/dev/null 2>&1
-"$msctl" registry register web --id web-2 --host 127.0.0.1 --port 1 --check-tcp 127.0.0.1:1 --yes >/dev/null 2>&1
-step "msctl probe service web --path /status/200"
-"$msctl" probe service web --path /status/200 || echo "(exit $?: web-2 refuses connections)"
+# Two instances of "checkout" in Consul: one the fixture's HTTP server, one
+# a port nothing listens on.
+checkout_port=${HTTP_URL##*:}
+"$msctl" registry register checkout --id checkout-1 --host 127.0.0.1 --port "$checkout_port" --yes >/dev/null 2>&1
+"$msctl" registry register checkout --id checkout-2 --host 127.0.0.1 --port 1 --check-tcp 127.0.0.1:1 --yes >/dev/null 2>&1
+step "msctl probe service checkout --path /status/200"
+"$msctl" probe service checkout --path /status/200 || echo "(exit $?: checkout-2 refuses connections)"
+# The registry part's "web" instances, when it ran: the registry's view
+# next to what a connection finds.
+if "$msctl" registry instances web >/dev/null 2>&1; then
+	step "msctl probe service web --protocol tcp"
+	"$msctl" probe service web --protocol tcp || echo "(exit $?)"
+fi
 exec 4>&-
