@@ -9,6 +9,7 @@ import (
 	"github.com/msctl/msctl/internal/buildinfo"
 	"github.com/msctl/msctl/internal/cmdutil"
 	configcmd "github.com/msctl/msctl/internal/commands/config"
+	deploycmd "github.com/msctl/msctl/internal/commands/deploy"
 	docscmd "github.com/msctl/msctl/internal/commands/docs"
 	registrycmd "github.com/msctl/msctl/internal/commands/registry"
 	versioncmd "github.com/msctl/msctl/internal/commands/version"
@@ -74,6 +75,7 @@ with named contexts (see msctl config --help). Every data command takes
 		versioncmd.NewCmd(f, nil),
 		configcmd.NewCmd(f),
 		docscmd.NewCmd(f),
+		deploycmd.NewCmd(f),
 		registrycmd.NewCmd(f),
 	)
 	return root

@@ -73,6 +73,15 @@ type Watcher interface {
 	WatchInstances(ctx context.Context, service string, index uint64) ([]Instance, uint64, error)
 }
 
+// AgentSource is a registry whose local agent runs the health checks and
+// syncs their results to the catalog (Consul's anti-entropy). Comparing the
+// agent's view with the catalog's finds a sync that lags or fails.
+type AgentSource interface {
+	// AgentChecks returns the agent's node name and its checks by
+	// instance ID (node-level checks under "") and check ID.
+	AgentChecks(ctx context.Context) (node string, checks map[string]map[string]Check, err error)
+}
+
 // AllInstancesSource is a registry that can read every instance of every
 // service in bulk, so that a diagnosis of everything needs no request per
 // service.
@@ -127,3 +136,9 @@ var ErrPermissionDenied = errors.New("permission denied")
 // ErrInvalidQuery is returned (wrapped) when the registry rejects a filter
 // expression or another part of the query as malformed.
 var ErrInvalidQuery = errors.New("invalid query")
+
+// ErrTLSVerification is returned (wrapped) when the TLS handshake fails on
+// certificates: the registry's cannot be verified (missing or wrong CA, a
+// name mismatch) or the registry refuses msctl's (missing client
+// certificate).
+var ErrTLSVerification = errors.New("TLS handshake refused")

@@ -12,6 +12,7 @@ import (
 //
 //	unreachable registry (connection refused, DNS failure, timeout)  exit 3
 //	credentials refused (bad or insufficient ACL token)              exit 2
+//	registry certificate not trusted (TLS)                           exit 2
 //	malformed filter expression                                      exit 2
 //	service not found                                                exit 1
 //	Ctrl-C                                                           exit 130
@@ -31,6 +32,8 @@ func ExitError(err error) error {
 		return exitcode.UnreachableError(err, "check the address (--address, --registry or the context) and that the registry is running")
 	case errors.Is(err, ErrPermissionDenied):
 		return exitcode.UsageError(err, "check the ACL token (--token-file, MSCTL_TOKEN or the context's token)")
+	case errors.Is(err, ErrTLSVerification):
+		return exitcode.UsageError(err, "check the TLS settings: --ca-file for the registry's CA, --client-cert/--client-key if it requires a client certificate (--tls-skip-verify skips verification, insecure)")
 	case errors.Is(err, ErrInvalidQuery):
 		return exitcode.UsageError(err, "")
 	case errors.Is(err, ErrServiceNotFound):

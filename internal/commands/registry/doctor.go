@@ -38,16 +38,19 @@ func NewDoctorCmd(f *cmdutil.Factory, runF func(*DoctorOptions) error) *cobra.Co
 		Short: "Diagnose service discovery: where catalog, health, gossip, DNS and probes disagree",
 		Long: `Diagnose one service, or every service, by lining up every source of
 discovery data the registry offers: the catalog, the health checks, the
-gossip members (node alive/failed/left), the DNS interface (SRV answers),
+local agent's own view of its checks (is the catalog in sync?), the gossip
+members (node alive/failed/left), the DNS interface (SRV answers),
 stale versus consistent reads (does a follower lag the leader?), the leader,
-and msctl's own TCP probe of each instance's port (and GET of its HTTP check
-URL where the registry declares one).
+and msctl's own TCP probe of each instance's port (and its HTTP check URL or
+gRPC health service where the registry declares one).
 
 Each finding has a stable ID, a severity, the reason and a suggested next
 step. IDs: no-leader, no-healthy-instances, instance-critical, zombie,
 ttl-overdue, node-failed, node-left, port-closed, http-health-failed,
+grpc-health-failed,
 missing-from-dns, dns-extra, dns-unavailable, servers-disagree,
-duplicate-id, duplicate-address, tag-skew, version-skew.
+agent-catalog-out-of-sync, duplicate-id, duplicate-address, tag-skew,
+version-skew.
 
 Exits 1 when a finding is at or above --fail-on (default critical), 0
 otherwise; 1 also for a SERVICE that is not registered, 3 when the registry
@@ -56,8 +59,9 @@ cannot be reached.
 JSON (-o json):
   {"registry", "leader",
    "services": [{"service", "instances": [...as registry instances...],
-                 "sources": [{"name", "status": "ok|differs|unavailable", "detail"}],
-                 "probes": [{"instance", "kind": "tcp|http", "target", "ok", "error"}]}],
+                 "sources": [{"name": "catalog|health|agent|gossip|dns|consistency|probe",
+                              "status": "ok|differs|unavailable", "detail"}],
+                 "probes": [{"instance", "kind": "tcp|http|grpc", "target", "ok", "error"}]}],
    "findings": [{"id", "severity": "info|warning|critical", "service",
                  "instance", "node", "reason", "next"}],
    "counts": {"critical": N, "warning": N, "info": N}}`,

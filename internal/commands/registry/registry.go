@@ -4,6 +4,8 @@ package registry
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -37,6 +39,9 @@ refused by the registry (ACL token); 3 registry unreachable within --timeout;
 		NewInstancesCmd(f, nil),
 		NewWatchCmd(f, nil),
 		NewDoctorCmd(f, nil),
+		NewRegisterCmd(f, nil),
+		NewDeregisterCmd(f, nil),
+		NewDiffCmd(f, nil),
 	)
 	return cmd
 }
@@ -96,6 +101,30 @@ func completeServices(f *cmdutil.Factory, maxArgs int) cobra.CompletionFunc {
 	}
 }
 
+// completeInstances completes the instance IDs of service, as
+// completeServices does for services.
+func completeInstances(f *cmdutil.Factory, cmd *cobra.Command, service string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	r, err := f.Resolve(cmd.Flags())
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	reg, err := registry.Open(r.Context)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	ins, err := reg.Instances(ctx, service)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var out []cobra.Completion
+	for _, in := range ins {
+		out = append(out, cobra.CompletionWithDesc(in.ID, fmt.Sprintf("%s:%d %s", in.Address, in.Port, in.Health)))
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
 func describe(s registry.Service) string {
 	d := ""
 	for _, h := range []registry.Health{registry.Passing, registry.Warning, registry.Critical} {
@@ -103,22 +132,11 @@ func describe(s registry.Service) string {
 			if d != "" {
 				d += ", "
 			}
-			d += itoa(n) + " " + string(h)
+			d += strconv.Itoa(n) + " " + string(h)
 		}
 	}
 	if d == "" {
 		d = "no instances"
 	}
 	return d
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	s := ""
-	for ; n > 0; n /= 10 {
-		s = string(rune('0'+n%10)) + s
-	}
-	return s
 }

@@ -89,7 +89,11 @@ func RunWatch(opts *WatchOptions) error {
 	// The first read must answer within --timeout, so that a wrong address
 	// fails fast instead of being retried.
 	first, cancel := context.WithTimeout(ctx, opts.Conn.Timeout)
-	_, err = reg.Services(first, registry.Query{})
+	if ls, ok := reg.(registry.LeaderSource); ok {
+		_, err = ls.Leader(first) // one cheap request
+	} else {
+		_, err = reg.Services(first, registry.Query{})
+	}
 	cancel()
 	if err != nil && ctx.Err() == nil {
 		return registry.ExitError(err)

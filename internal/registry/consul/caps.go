@@ -95,24 +95,6 @@ func (r *Registry) self(ctx context.Context) (node, dnsAddr, domain string, err 
 	return r.nodeName, r.dnsAddr, r.dnsDom, r.dnsErr
 }
 
-// agentChecks returns the local agent's checks by ID with their current
-// output. The catalog gets a check's output only when its status changes or
-// at the agent's next sync (minutes later), so for instances on the agent
-// msctl talks to, the agent's own copy is the fresher one.
-func (r *Registry) agentChecks(ctx context.Context) (string, map[string]*api.AgentCheck) {
-	node, _, _, _ := r.self(ctx)
-	if node == "" {
-		return "", nil
-	}
-	var checks map[string]*api.AgentCheck
-	q := r.opts(ctx)
-	q.Datacenter = ""
-	if _, err := r.client.Raw().Query("/v1/agent/checks", &checks, q); err != nil {
-		return "", nil
-	}
-	return node, checks
-}
-
 // DNSName is the SRV name Consul's DNS interface answers for service.
 func (r *Registry) DNSName(service string) string {
 	dom := r.dnsDom
@@ -249,6 +231,31 @@ func (r *Registry) Deregister(ctx context.Context, service, id string) error {
 	return r.classify(ctx, err)
 }
 
+// AgentChecks returns the local agent's checks as the agent sees them.
+func (r *Registry) AgentChecks(ctx context.Context) (string, map[string]map[string]registry.Check, error) {
+	node, _, _, _ := r.self(ctx)
+	if node == "" {
+		return "", nil, fmt.Errorf("consul at %s: agent name unknown (the token may lack agent:read)", r.address)
+	}
+	var checks map[string]*api.AgentCheck
+	q := r.opts(ctx)
+	q.Datacenter = ""
+	if _, err := r.client.Raw().Query("/v1/agent/checks", &checks, q); err != nil {
+		return "", nil, r.classify(ctx, err)
+	}
+	out := map[string]map[string]registry.Check{}
+	for _, c := range checks {
+		if out[c.ServiceID] == nil {
+			out[c.ServiceID] = map[string]registry.Check{}
+		}
+		out[c.ServiceID][c.CheckID] = checkOf(&api.HealthCheck{
+			Node: c.Node, CheckID: c.CheckID, Name: c.Name, Status: c.Status, Output: c.Output,
+			ServiceID: c.ServiceID, Type: c.Type,
+		})
+	}
+	return node, out, nil
+}
+
 // Compile-time checks of the capabilities this adapter provides.
 var (
 	_ registry.Registry           = (*Registry)(nil)
@@ -259,4 +266,5 @@ var (
 	_ registry.Watcher            = (*Registry)(nil)
 	_ registry.Registrar          = (*Registry)(nil)
 	_ registry.AllInstancesSource = (*Registry)(nil)
+	_ registry.AgentSource        = (*Registry)(nil)
 )

@@ -13,6 +13,9 @@ package consul
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -147,6 +150,11 @@ func (r *Registry) classify(ctx context.Context, err error) error {
 		switch se.Code {
 		case http.StatusForbidden, http.StatusUnauthorized:
 			return fmt.Errorf("consul at %s: %w: %s", r.address, registry.ErrPermissionDenied, strings.TrimSpace(se.Body))
+		case http.StatusNotFound:
+			// Every endpoint msctl reads exists on a Consul agent: a 404
+			// means the address is some other HTTP server.
+			return &registry.UnreachableError{Kind: "consul", Address: r.address,
+				Err: errors.New("answers HTTP 404 for the Consul API: not a Consul agent (wrong address or port?)")}
 		}
 		return fmt.Errorf("consul at %s: HTTP %d: %s", r.address, se.Code, strings.TrimSpace(se.Body))
 	}
@@ -154,6 +162,22 @@ func (r *Registry) classify(ctx context.Context, err error) error {
 	if msg := err.Error(); strings.Contains(msg, "403") && strings.Contains(strings.ToLower(msg), "permission denied") ||
 		strings.Contains(msg, "ACL not found") {
 		return fmt.Errorf("consul at %s: %w", r.address, registry.ErrPermissionDenied)
+	}
+	var syntaxErr *json.SyntaxError
+	if errors.As(err, &syntaxErr) {
+		return &registry.UnreachableError{Kind: "consul", Address: r.address,
+			Err: fmt.Errorf("the answer is not Consul's JSON (%v): not a Consul agent (wrong address or port?)", err)}
+	}
+	var unknownCA x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var verifyErr *tls.CertificateVerificationError
+	if errors.As(err, &unknownCA) || errors.As(err, &hostErr) || errors.As(err, &verifyErr) ||
+		strings.Contains(err.Error(), "remote error: tls:") {
+		inner := err
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			inner = ue.Err // drop "Get URL:", the address is named already
+		}
+		return fmt.Errorf("consul at %s: %w: %v", r.address, registry.ErrTLSVerification, inner)
 	}
 	var ue *url.Error
 	var ne net.Error
@@ -289,15 +313,17 @@ func (r *Registry) allInstances(ctx context.Context) ([]registry.Instance, error
 // Instances lists the instances of one service with every check (node and
 // service checks, as Consul counts both) and each node's gossip state.
 func (r *Registry) Instances(ctx context.Context, service string) ([]registry.Instance, error) {
-	return r.instances(ctx, service, "")
+	return r.instances(ctx, service, "", true)
 }
 
-// InstancesWith reads the instances with a stale or a consistent read.
+// InstancesWith reads the instances with a stale or a consistent read. It
+// skips the gossip and agent enrichment: the doctor compares these reads
+// with each other, and calls it for every service.
 func (r *Registry) InstancesWith(ctx context.Context, service string, mode registry.Consistency) ([]registry.Instance, error) {
-	return r.instances(ctx, service, mode)
+	return r.instances(ctx, service, mode, false)
 }
 
-func (r *Registry) instances(ctx context.Context, service string, mode registry.Consistency) ([]registry.Instance, error) {
+func (r *Registry) instances(ctx context.Context, service string, mode registry.Consistency, enrich bool) ([]registry.Instance, error) {
 	opts := r.opts(ctx)
 	switch mode {
 	case registry.Stale:
@@ -313,28 +339,37 @@ func (r *Registry) instances(ctx context.Context, service string, mode registry.
 		return nil, fmt.Errorf("consul at %s: %q: %w", r.address, service, registry.ErrServiceNotFound)
 	}
 	out := entriesToInstances(entries)
+	if !enrich {
+		return out, nil
+	}
 	// Gossip state and the agent's fresh check output are extra detail: a
 	// token without agent:read still gets the instances.
 	var (
 		members []registry.Member
 		mErr    error
 		node    string
-		fresh   map[string]*api.AgentCheck
+		fresh   map[string]map[string]registry.Check
 		wg      sync.WaitGroup
 	)
 	wg.Add(2)
 	go func() { defer wg.Done(); members, mErr = r.Members(ctx) }()
-	go func() { defer wg.Done(); node, fresh = r.agentChecks(ctx) }()
+	go func() { defer wg.Done(); node, fresh, _ = r.AgentChecks(ctx) }()
 	wg.Wait()
 	for i := range out {
 		if out[i].Node != node {
 			continue
 		}
+		// The agent runs these checks: its state is the truth, the
+		// catalog's copy catches up at the next sync.
+		h := registry.Passing
 		for j, c := range out[i].Checks {
-			if ac, ok := fresh[c.ID]; ok && ac.ServiceID == out[i].ID {
-				out[i].Checks[j].Output = strings.TrimSpace(ac.Output)
+			if ac, ok := fresh[out[i].ID][c.ID]; ok {
+				out[i].Checks[j].Output = ac.Output
+				out[i].Checks[j].Status = ac.Status
 			}
+			h = registry.Worst(h, out[i].Checks[j].Status)
 		}
+		out[i].Health = h
 	}
 	if mErr == nil {
 		state := map[string]string{}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -198,5 +201,24 @@ func TestAddressForms(t *testing.T) {
 		if err == nil && r.base != tt.base {
 			t.Errorf("%+v: base = %s, want %s", tt.in, r.base, tt.base)
 		}
+	}
+}
+
+// TestNotConsul points the adapter at HTTP servers that are not Consul.
+func TestNotConsul(t *testing.T) {
+	for name, h := range map[string]http.HandlerFunc{
+		"404":  http.NotFound,
+		"html": func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "<html>hello</html>") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(h)
+			defer srv.Close()
+			r := open(t, config.Context{Address: srv.URL})
+			_, err := r.Services(context.Background(), registry.Query{})
+			var ue *registry.UnreachableError
+			if !errors.As(err, &ue) || !strings.Contains(err.Error(), "not a Consul agent") {
+				t.Fatalf("err = %v, want UnreachableError saying it is not Consul", err)
+			}
+		})
 	}
 }

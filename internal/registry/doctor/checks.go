@@ -3,9 +3,7 @@ package doctor
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,7 +15,7 @@ import (
 
 // diagnoseService reads the per-service sources and applies every rule.
 func diagnoseService(ctx context.Context, reg registry.Registry, opts Options, name string,
-	ins []registry.Instance, members map[string]registry.Member, membersErr error) (ServiceReport, []Finding) {
+	ins []registry.Instance, members map[string]registry.Member, membersErr error, agent *agentState) (ServiceReport, []Finding) {
 	sr := ServiceReport{Service: name, Instances: ins}
 	if sr.Instances == nil {
 		sr.Instances = []registry.Instance{}
@@ -57,9 +55,18 @@ func diagnoseService(ctx context.Context, reg registry.Registry, opts Options, n
 		sr.Sources = append(sr.Sources, dnsView(ctx, ds, name, ins, add))
 	}
 
-	// Stale versus consistent reads.
+	// Stale versus consistent reads; the consistent one is the catalog as
+	// the leader has it, which the agent's own view is compared with.
+	catalog := ins
 	if cs, ok := reg.(registry.ConsistencySource); ok && len(ins) > 0 {
-		sr.Sources = append(sr.Sources, consistencyView(ctx, cs, name, add))
+		view, leaderIns := consistencyView(ctx, cs, name, add)
+		sr.Sources = append(sr.Sources, view)
+		if leaderIns != nil {
+			catalog = leaderIns
+		}
+	}
+	if agent != nil && len(ins) > 0 {
+		sr.Sources = append(sr.Sources, agentView(agent, catalog, add))
 	}
 
 	// msctl's own probes.
@@ -336,7 +343,7 @@ func dnsView(ctx context.Context, ds registry.DNSSource, name string, ins []regi
 
 // consistencyView compares a stale read (any server) with a consistent one
 // (the leader).
-func consistencyView(ctx context.Context, cs registry.ConsistencySource, name string, add func(Finding)) SourceView {
+func consistencyView(ctx context.Context, cs registry.ConsistencySource, name string, add func(Finding)) (SourceView, []registry.Instance) {
 	var stale, cons []registry.Instance
 	var errS, errC error
 	var wg sync.WaitGroup
@@ -349,7 +356,7 @@ func consistencyView(ctx context.Context, cs registry.ConsistencySource, name st
 		if err == nil {
 			err = errS
 		}
-		return SourceView{Name: "consistency", Status: "unavailable", Detail: err.Error()}
+		return SourceView{Name: "consistency", Status: "unavailable", Detail: err.Error()}, nil
 	}
 	key := func(ins []registry.Instance) map[string]string {
 		m := map[string]string{}
@@ -374,9 +381,53 @@ func consistencyView(ctx context.Context, cs registry.ConsistencySource, name st
 		add(Finding{ID: "servers-disagree", Severity: Warning,
 			Reason: "a stale read disagrees with the leader: " + strings.Join(diffs, "; "),
 			Next:   "a follower lags behind the leader; check replication (consul operator raft list-peers, autopilot health) and clients using ?stale"})
-		return SourceView{Name: "consistency", Status: "differs", Detail: fmt.Sprintf("%d difference(s) between stale and consistent reads", len(diffs))}
+		return SourceView{Name: "consistency", Status: "differs", Detail: fmt.Sprintf("%d difference(s) between stale and consistent reads", len(diffs))}, cons
 	}
-	return SourceView{Name: "consistency", Status: "ok", Detail: "stale and consistent reads agree"}
+	return SourceView{Name: "consistency", Status: "ok", Detail: "stale and consistent reads agree"}, cons
+}
+
+// agentState is the local agent's view, read once per diagnosis.
+type agentState struct {
+	node   string
+	checks map[string]map[string]registry.Check
+	err    error
+}
+
+// agentView compares the checks the local agent runs with the catalog's
+// copy of them: a difference that persists means anti-entropy is not
+// syncing (often an agent token without node:write or service:write).
+func agentView(a *agentState, catalog []registry.Instance, add func(Finding)) SourceView {
+	if a.err != nil {
+		return SourceView{Name: "agent", Status: "unavailable", Detail: a.err.Error()}
+	}
+	compared, differ := 0, 0
+	for _, in := range catalog {
+		if in.Node != a.node {
+			continue
+		}
+		own := a.checks[in.ID]
+		for _, c := range in.Checks {
+			ac, ok := own[c.ID]
+			if !ok {
+				continue
+			}
+			compared++
+			if ac.Status != c.Status {
+				differ++
+				add(Finding{ID: "agent-catalog-out-of-sync", Severity: Warning, Instance: in.ID, Node: in.Node,
+					Reason: fmt.Sprintf("the agent on %s has check %s %s, the catalog still says %s", a.node, c.ID, ac.Status, c.Status),
+					Next:   "a lag of a few seconds is normal; if it persists, look for sync errors in the agent's log (an agent ACL token without node:write/service:write is the usual cause)"})
+			}
+		}
+	}
+	if compared == 0 {
+		return SourceView{Name: "agent", Status: "ok", Detail: "no instance on the agent's node " + a.node}
+	}
+	st := "ok"
+	if differ > 0 {
+		st = "differs"
+	}
+	return SourceView{Name: "agent", Status: st, Detail: fmt.Sprintf("%d of %d checks on %s agree with the catalog", compared-differ, compared, a.node)}
 }
 
 func orNone(s string) string {
@@ -384,107 +435,4 @@ func orNone(s string) string {
 		return "absent"
 	}
 	return s
-}
-
-// probe dials each instance's port, and GETs its HTTP check URL where one
-// is declared, with bounded parallelism.
-func probe(ctx context.Context, opts Options, ins []registry.Instance) []Probe {
-	var out []Probe
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, opts.Concurrency)
-	run := func(p Probe, f func(context.Context) error) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			pctx, cancel := context.WithTimeout(ctx, opts.ProbeTimeout)
-			defer cancel()
-			if err := f(pctx); err != nil {
-				p.Error = err.Error()
-			} else {
-				p.OK = true
-			}
-			mu.Lock()
-			out = append(out, p)
-			mu.Unlock()
-		}()
-	}
-	for _, in := range ins {
-		if in.Port <= 0 || in.Address == "" {
-			continue
-		}
-		target := net.JoinHostPort(in.Address, strconv.Itoa(in.Port))
-		run(Probe{Instance: in.ID, Kind: "tcp", Target: target}, func(ctx context.Context) error {
-			c, err := opts.Dial(ctx, "tcp", target)
-			if err != nil {
-				return err
-			}
-			return c.Close()
-		})
-		for _, c := range in.Checks {
-			if c.Type == "http" && strings.HasPrefix(c.Definition, "http") {
-				url := c.Definition
-				run(Probe{Instance: in.ID, Kind: "http", Target: url}, func(ctx context.Context) error {
-					req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-					if err != nil {
-						return err
-					}
-					resp, err := opts.HTTP.Do(req)
-					if err != nil {
-						return err
-					}
-					_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-					resp.Body.Close()
-					if resp.StatusCode >= 300 {
-						return fmt.Errorf("HTTP %d", resp.StatusCode)
-					}
-					return nil
-				})
-			}
-		}
-	}
-	wg.Wait()
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Instance != out[j].Instance {
-			return out[i].Instance < out[j].Instance
-		}
-		return out[i].Kind > out[j].Kind
-	})
-	return out
-}
-
-// probeView turns probe results into findings: a probe that fails against
-// an instance the registry calls healthy is the classic "check passing but
-// nothing listens" (a check on the wrong port, or a check that tests
-// something else than what clients use).
-func probeView(probes []Probe, ins []registry.Instance, add func(Finding)) SourceView {
-	byID := map[string]registry.Instance{}
-	for _, in := range ins {
-		byID[in.ID] = in
-	}
-	ok := 0
-	for _, p := range probes {
-		if p.OK {
-			ok++
-			continue
-		}
-		in := byID[p.Instance]
-		if in.Health == registry.Critical {
-			continue // already reported as critical; the probe only agrees
-		}
-		id, what := "port-closed", "does not accept TCP connections"
-		if p.Kind == "http" {
-			id, what = "http-health-failed", "HTTP health endpoint fails"
-		}
-		add(Finding{ID: id, Severity: Critical, Instance: in.ID, Node: in.Node,
-			Reason: fmt.Sprintf("%s is %s in the registry but %s %s: %s", in.ID, in.Health, p.Target, what, p.Error),
-			Next:   "the health check does not test what clients use: point the check at the service port, or fix the registered address/port"})
-	}
-	st := "ok"
-	if ok < len(probes) {
-		st = "differs"
-	}
-	return SourceView{Name: "probe", Status: st, Detail: fmt.Sprintf("%d of %d probes succeeded", ok, len(probes))}
 }

@@ -78,7 +78,7 @@ type ServiceReport struct {
 // Probe is msctl's own attempt to reach an instance.
 type Probe struct {
 	Instance string `json:"instance"`
-	Kind     string `json:"kind"` // tcp, http
+	Kind     string `json:"kind"` // tcp, http, grpc
 	Target   string `json:"target"`
 	OK       bool   `json:"ok"`
 	Error    string `json:"error,omitempty"`
@@ -184,6 +184,12 @@ func Diagnose(ctx context.Context, reg registry.Registry, opts Options) (*Report
 		}
 	}
 
+	var agent *agentState
+	if as, ok := reg.(registry.AgentSource); ok {
+		node, checks, err := as.AgentChecks(ctx)
+		agent = &agentState{node: node, checks: checks, err: err}
+	}
+
 	names := make([]string, 0, len(instances))
 	for n := range instances {
 		names = append(names, n)
@@ -199,7 +205,7 @@ func Diagnose(ctx context.Context, reg registry.Registry, opts Options) (*Report
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			reports[i], findings[i] = diagnoseService(ctx, reg, opts, name, instances[name], members, membersErr)
+			reports[i], findings[i] = diagnoseService(ctx, reg, opts, name, instances[name], members, membersErr, agent)
 		}()
 	}
 	wg.Wait()

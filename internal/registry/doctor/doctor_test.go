@@ -3,10 +3,15 @@ package doctor
 import (
 	"context"
 	"fmt"
+	"net"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/msctl/msctl/internal/config"
 	"github.com/msctl/msctl/internal/registry"
@@ -91,6 +96,34 @@ func TestDoctorConsul(t *testing.T) {
 		"Node": "n3", "Address": "127.0.0.3",
 		"Service": map[string]any{"ID": "api-3", "Service": "api", "Address": "127.0.0.3", "Port": 1},
 	})
+	// An external service registered through the catalog with an HTTP
+	// check definition: the check says passing, the URL does not answer
+	// HTTP (the listener closes every connection).
+	regtest.Put(t, addr, "/v1/catalog/register", map[string]any{
+		"Node": "ext", "Address": "127.0.0.1",
+		"Service": map[string]any{"ID": "ext-1", "Service": "ext", "Address": "127.0.0.1", "Port": live},
+		"Check": map[string]any{"CheckID": "ext-http", "Name": "http", "ServiceID": "ext-1", "Status": "passing",
+			"Definition": map[string]any{"HTTP": fmt.Sprintf("http://127.0.0.1:%d/health", live), "Interval": "10s"}},
+	})
+	// A gRPC service whose health service says NOT_SERVING while the
+	// catalog check says passing.
+	gl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := grpc.NewServer()
+	hs := health.NewServer()
+	hs.SetServingStatus("pay.v1.Pay", healthpb.HealthCheckResponse_NOT_SERVING)
+	healthpb.RegisterHealthServer(gs, hs)
+	go gs.Serve(gl)
+	defer gs.Stop()
+	gport := gl.Addr().(*net.TCPAddr).Port
+	regtest.Put(t, addr, "/v1/catalog/register", map[string]any{
+		"Node": "ext", "Address": "127.0.0.1",
+		"Service": map[string]any{"ID": "grpc-1", "Service": "grpcsvc", "Address": "127.0.0.1", "Port": gport},
+		"Check": map[string]any{"CheckID": "grpc-health", "Name": "grpc", "ServiceID": "grpc-1", "Status": "passing",
+			"Definition": map[string]any{"GRPC": fmt.Sprintf("127.0.0.1:%d/pay.v1.Pay", gport), "Interval": "10s"}},
+	})
 	n2.Kill()
 
 	reg, err := consul.New(config.Context{Address: addr})
@@ -99,7 +132,9 @@ func TestDoctorConsul(t *testing.T) {
 	}
 	ctx := context.Background()
 	opts := Options{Probe: true, ProbeTimeout: 500 * time.Millisecond}
-	// Wait until gossip has declared n2 failed and pay-1's TTL ran out.
+	// Wait until gossip has declared n2 failed and the catalog marked its
+	// instance critical (two steps that land a moment apart), and pay-1's
+	// TTL ran out.
 	var rep *Report
 	regtest.Eventually(t, 45*time.Second, func() error {
 		rep, err = Diagnose(ctx, reg, opts)
@@ -107,7 +142,7 @@ func TestDoctorConsul(t *testing.T) {
 			return err
 		}
 		got := strings.Join(findingSet(rep), "\n")
-		for _, w := range []string{"node-failed api api-1", "ttl-overdue pay pay-1"} {
+		for _, w := range []string{"warning node-failed api api-1", "critical ttl-overdue pay pay-1"} {
 			if !strings.Contains(got, w) {
 				return fmt.Errorf("no %q yet", w)
 			}
@@ -126,7 +161,22 @@ func TestDoctorConsul(t *testing.T) {
 		"warning duplicate-id api api-1",
 		"warning node-failed api api-1",
 		"critical node-left api api-3",
+		"critical http-health-failed ext ext-1",
+		"critical grpc-health-failed grpcsvc grpc-1",
 	)
+	// instances shows the same gossip states.
+	api, err := reg.Instances(ctx, "api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]string{}
+	for _, in := range api {
+		states[in.Node+"/"+in.ID] = in.NodeState
+	}
+	if states["n2/api-1"] != "failed" || states["n3/api-3"] != "left" || states[c.NodeName+"/api-1"] != "alive" {
+		t.Errorf("node states %v, want n2 failed, n3 left, %s alive", states, c.NodeName)
+	}
+
 	// Passing and warning instances with open ports are not findings, and
 	// Consul's DNS agrees with the catalog.
 	for _, f := range rep.Findings {
@@ -165,7 +215,8 @@ func TestDoctorConsul(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	has(t, rep2, "warning missing-from-dns web web-", "warning dns-extra web ", "warning servers-disagree web ")
+	has(t, rep2, "warning missing-from-dns web web-", "warning dns-extra web ", "warning servers-disagree web ",
+		"warning agent-catalog-out-of-sync web web-1")
 }
 
 type disagreeing struct{ *consul.Registry }
@@ -184,6 +235,17 @@ func (d *disagreeing) LookupSRV(ctx context.Context, service string) ([]registry
 		out = out[1:]
 	}
 	return append(out, registry.SRVTarget{Target: "x.", Address: "10.9.9.9", Port: 1}), err
+}
+
+// AgentChecks reports web-1's TTL check failed on the agent, as if the
+// catalog had not caught up.
+func (d *disagreeing) AgentChecks(ctx context.Context) (string, map[string]map[string]registry.Check, error) {
+	node, checks, err := d.Registry.AgentChecks(ctx)
+	if c, ok := checks["web-1"]["web-1-ttl"]; ok {
+		c.Status = registry.Critical
+		checks["web-1"]["web-1-ttl"] = c
+	}
+	return node, checks, err
 }
 
 func (d *disagreeing) InstancesWith(ctx context.Context, service string, mode registry.Consistency) ([]registry.Instance, error) {

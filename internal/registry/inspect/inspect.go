@@ -114,7 +114,9 @@ func ChecksTable(ins []registry.Instance) *output.Table {
 			if name == "" {
 				name = c.ID
 			}
-			t.AddRow(in.ID, name, dash(c.Type), c.Status, dash(c.Definition), dash(c.Output))
+			// Check output is often multi-line (HTTP bodies, script
+			// output): one line per check keeps the table a table.
+			t.AddRow(in.ID, name, dash(c.Type), c.Status, dash(c.Definition), dash(strings.Join(strings.Fields(c.Output), " ")))
 		}
 	}
 	return t
