@@ -44,10 +44,12 @@ func init() {
 type Registry struct {
 	endpoints []string
 	prefix    string
-	cfg       clientv3.Config
-	mu        sync.Mutex // guards client: the doctor reads concurrently
-	client    *clientv3.Client
-	now       func() time.Time
+	// layoutOverride is ?layout=endpoints|json for registrations.
+	layoutOverride string
+	cfg            clientv3.Config
+	mu             sync.Mutex // guards client: the doctor reads concurrently
+	client         *clientv3.Client
+	now            func() time.Time
 }
 
 // Open reads the settings without dialing: the address is
@@ -76,6 +78,12 @@ func Open(c config.Context) (registry.Registry, error) {
 	}
 	if r.prefix != "" && !strings.HasSuffix(r.prefix, "/") {
 		r.prefix += "/"
+	}
+	switch l := a.Query.Get("layout"); l {
+	case "", "endpoints", "json":
+		r.layoutOverride = l
+	default:
+		return nil, fmt.Errorf("etcd address: unknown layout %q (endpoints or json)", l)
 	}
 	for _, h := range a.Hosts {
 		r.endpoints = append(r.endpoints, scheme+h)
@@ -382,6 +390,14 @@ func (r *Registry) parse(x *kv) (in registry.Instance, lease int64, ok bool) {
 		}
 	}
 	in.Meta = flatten(metaRaw)
+	// Tags in endpoints metadata (as msctl registry register writes them).
+	if tags, ok := in.Meta["tags"]; ok && len(in.Tags) == 0 {
+		var ts []string
+		if json.Unmarshal([]byte(tags), &ts) == nil {
+			in.Tags = ts
+			delete(in.Meta, "tags")
+		}
+	}
 	in.Version = v.Version
 	if in.Version == "" {
 		in.Version = registry.VersionOf(in.Tags, in.Meta)

@@ -2,8 +2,10 @@ package etcd
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -218,5 +220,48 @@ func TestEtcdCapabilities(t *testing.T) {
 	ins, idx2, err := er.WatchInstances(wctx, "greeter", idx)
 	if err != nil || len(ins) != 3 || idx2 <= idx {
 		t.Fatalf("second watch: %d instances, index %d -> %d, %v", len(ins), idx, idx2, err)
+	}
+}
+
+func TestEtcdRegistrar(t *testing.T) {
+	srv := testserver.StartEtcd(t)
+	ctx := context.Background()
+	for _, tt := range []struct{ addr, key, layout string }{
+		{srv.ClientAddr, "greeter/g-1", `"Addr":"10.0.0.9:9000"`},
+		{srv.ClientAddr + "/services", "/services/greeter/g-1", `"address":"10.0.0.9"`},
+	} {
+		r, err := Open(config.Context{Address: tt.addr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		er := r.(*Registry)
+		reg := registry.Registration{Service: "greeter", ID: "g-1", Address: "10.0.0.9", Port: 9000, Tags: []string{"v2"}, Meta: map[string]string{"version": "2.0.0"},
+			Checks: []registry.CheckSpec{{Type: "ttl", TTL: "30s"}}}
+		call, err := er.RegisterCall(reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := json.Marshal(call.Body)
+		if !strings.HasSuffix(call.URL, " key "+tt.key) || !strings.Contains(string(body), tt.layout) || !strings.Contains(call.Method, "LeaseGrant (TTL 30s)") {
+			t.Errorf("call = %+v %s", call, body)
+		}
+		if err := er.Register(ctx, reg); err != nil {
+			t.Fatal(err)
+		}
+		ins, err := er.Instances(ctx, "greeter")
+		if err != nil || len(ins) != 1 || ins[0].Address != "10.0.0.9" || ins[0].Port != 9000 || ins[0].Version != "2.0.0" || ins[0].LeaseTTL != 30*time.Second || fmt.Sprint(ins[0].Tags) != "[v2]" {
+			t.Errorf("%s: after register: %+v, %v", tt.addr, ins, err)
+		}
+		if err := er.Deregister(ctx, "greeter", "g-1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := er.Deregister(ctx, "greeter", "g-1"); !errors.Is(err, registry.ErrServiceNotFound) {
+			t.Errorf("second deregister: %v", err)
+		}
+		er.Close()
+	}
+	r, _ := Open(config.Context{Address: srv.ClientAddr})
+	if _, err := r.(*Registry).RegisterCall(registry.Registration{Service: "s", ID: "i", Address: "h", Port: 1, Checks: []registry.CheckSpec{{Type: "http", Target: "http://h/"}}}); err == nil {
+		t.Error("an http check should be refused")
 	}
 }
