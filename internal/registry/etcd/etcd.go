@@ -152,6 +152,9 @@ func (r *Registry) wrap(err error) error {
 		strings.Contains(msg, "invalid auth token") || strings.Contains(msg, "user name is empty") {
 		return fmt.Errorf("etcd at %s: %w: %v", strings.Join(r.endpoints, ","), registry.ErrPermissionDenied, err)
 	}
+	if registry.IsTLSVerification(err) {
+		return registry.TLSError("etcd", strings.Join(r.endpoints, ","), err)
+	}
 	return r.unreachable(err)
 }
 

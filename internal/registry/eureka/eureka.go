@@ -98,6 +98,9 @@ func (r *Registry) get(ctx context.Context, path string, out any) error {
 	}
 	resp, err := r.http.Do(req)
 	if err != nil {
+		if registry.IsTLSVerification(err) {
+			return registry.TLSError("eureka", r.base, err)
+		}
 		return &registry.UnreachableError{Kind: "eureka", Address: r.base, Err: err}
 	}
 	defer resp.Body.Close()

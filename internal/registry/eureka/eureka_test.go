@@ -2,9 +2,13 @@ package eureka
 
 import (
 	"context"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -79,5 +83,27 @@ func TestEurekaUnreachable(t *testing.T) {
 	var ue *registry.UnreachableError
 	if !errors.As(err, &ue) {
 		t.Fatalf("err = %v, want UnreachableError", err)
+	}
+}
+
+func TestEurekaTLS(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"applications":{"application":[]}}`))
+	}))
+	defer srv.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := strings.TrimPrefix(srv.URL, "https://")
+	ctx := context.Background()
+
+	r, _ := Open(config.Context{Address: "https://" + addr})
+	if _, err := r.Services(ctx, registry.Query{}); !errors.Is(err, registry.ErrTLSVerification) {
+		t.Errorf("without the CA: %v, want ErrTLSVerification", err)
+	}
+	r, _ = Open(config.Context{Address: addr, CAFile: ca})
+	if _, err := r.Services(ctx, registry.Query{}); err != nil {
+		t.Errorf("with the CA: %v", err)
 	}
 }

@@ -157,6 +157,9 @@ func (r *Registry) classify(err error) error {
 		}
 		return fmt.Errorf("kubernetes at %s: %w", r.server, err)
 	}
+	if registry.IsTLSVerification(err) {
+		return registry.TLSError("kubernetes", r.server, err)
+	}
 	if strings.Contains(err.Error(), "forbidden") || strings.Contains(err.Error(), "Unauthorized") {
 		return fmt.Errorf("kubernetes at %s: %w: %v", r.server, registry.ErrPermissionDenied, err)
 	}

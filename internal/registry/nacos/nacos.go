@@ -111,7 +111,7 @@ func (r *Registry) get(ctx context.Context, path string, q url.Values, out any) 
 	}
 	resp, err := r.http.Do(req)
 	if err != nil {
-		return &registry.UnreachableError{Kind: "nacos", Address: r.base, Err: err}
+		return r.transportError(err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
@@ -131,6 +131,13 @@ func (r *Registry) get(ctx context.Context, path string, q url.Values, out any) 
 		return fmt.Errorf("nacos at %s: %s: not the expected JSON (%v): %s", r.base, path, err, snippet(body))
 	}
 	return nil
+}
+
+func (r *Registry) transportError(err error) error {
+	if registry.IsTLSVerification(err) {
+		return registry.TLSError("nacos", r.base, err)
+	}
+	return &registry.UnreachableError{Kind: "nacos", Address: r.base, Err: err}
 }
 
 func snippet(b []byte) string {
@@ -159,7 +166,7 @@ func (r *Registry) login(ctx context.Context) (string, error) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := r.http.Do(req)
 	if err != nil {
-		return "", &registry.UnreachableError{Kind: "nacos", Address: r.base, Err: err}
+		return "", r.transportError(err)
 	}
 	defer resp.Body.Close()
 	var out struct {
