@@ -310,6 +310,10 @@ func (r *Registry) parse(service, id string, data []byte, stat *zk.Stat, session
 		in.Meta["registered_at"] = time.UnixMilli(ci.RegistrationTimeUTC).UTC().Format(time.RFC3339)
 	}
 	payloadMeta(ci.Payload, in.Meta)
+	if t := in.Meta["tags"]; t != "" {
+		in.Tags = strings.Split(t, ",")
+		delete(in.Meta, "tags")
+	}
 	in.Version = registry.VersionOf(nil, in.Meta)
 
 	// Curator's "enabled" and Spring's instance_status say whether the
