@@ -262,6 +262,11 @@ func (r *Registry) toInstance(app string, e instanceJ) registry.Instance {
 	for k, v := range e.Metadata {
 		in.Meta[k] = v
 	}
+	// Eureka has no tags; msctl registry register keeps them here.
+	if t := in.Meta["tags"]; t != "" {
+		in.Tags = strings.Split(t, ",")
+		delete(in.Meta, "tags")
+	}
 	if e.VIPAddress != "" {
 		in.Meta["vip_address"] = e.VIPAddress
 	}
