@@ -379,11 +379,16 @@ func toInstance(service string, h host) registry.Instance {
 	for k, v := range h.Metadata {
 		in.Meta[k] = v
 	}
+	// Nacos has no tags; msctl registry register keeps them here.
+	if t := in.Meta["tags"]; t != "" {
+		in.Tags = append(in.Tags, strings.Split(t, ",")...)
+		delete(in.Meta, "tags")
+	}
 	in.Meta["weight"] = strconv.FormatFloat(h.Weight, 'f', -1, 64)
 	in.Meta["ephemeral"] = strconv.FormatBool(h.Ephemeral)
 	if h.ClusterName != "" {
 		in.Meta["cluster"] = h.ClusterName
-		in.Tags = []string{"cluster=" + h.ClusterName}
+		in.Tags = append(in.Tags, "cluster="+h.ClusterName)
 	}
 	in.Version = registry.VersionOf(nil, h.Metadata)
 
