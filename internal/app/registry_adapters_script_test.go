@@ -206,6 +206,28 @@ func registryAdapterCmds() map[string]scriptCmd {
 			ts.Setenv("MSCTL_REGISTRY", "k8s")
 			ts.Setenv("MSCTL_ADDRESS", "")
 		}),
+		// start-fake-cloudmap starts testserver.FakeCloudMap with namespace
+		// shop.local: checkout (i-1 HEALTHY v5.0.0, i-2 UNHEALTHY v5.1.0,
+		// i-3 UNKNOWN) and cart (no instances); AWS credentials come from
+		// the environment, CLOUDMAP_URL is the endpoint.
+		"start-fake-cloudmap": positive("start-fake-cloudmap", func(ts *testscript.TestScript, _ bool, _ []string) {
+			f := testserver.NewFakeCloudMap("AKIDSCRIPT")
+			ts.Defer(f.Close)
+			f.AddNamespace("ns-shop", "shop.local")
+			f.AddInstance("ns-shop", "checkout", "i-1", "HEALTHY", map[string]string{"AWS_INSTANCE_IPV4": "10.2.0.1", "AWS_INSTANCE_PORT": "8080", "version": "5.0.0"})
+			f.AddInstance("ns-shop", "checkout", "i-2", "UNHEALTHY", map[string]string{"AWS_INSTANCE_IPV4": "10.2.0.2", "AWS_INSTANCE_PORT": "8080", "version": "5.1.0"})
+			f.AddInstance("ns-shop", "checkout", "i-3", "UNKNOWN", map[string]string{"AWS_INSTANCE_IPV4": "10.2.0.3", "AWS_INSTANCE_PORT": "8080"})
+			f.AddService("ns-shop", "cart")
+			work := ts.Getenv("WORK")
+			for k, v := range map[string]string{
+				"AWS_ACCESS_KEY_ID": "AKIDSCRIPT", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_REGION": "us-east-1",
+				"AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": filepath.Join(work, "no-aws-config"),
+				"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(work, "no-aws-credentials"),
+				"CLOUDMAP_URL":                f.URL, "MSCTL_REGISTRY": "cloudmap", "MSCTL_ADDRESS": "shop.local?endpoint=" + f.URL,
+			} {
+				ts.Setenv(k, v)
+			}
+		}),
 		// start-fake-eureka starts testserver.FakeEureka with ORDERS (o1 UP
 		// v3.1.0, o2 UP v3.0.0 whose lease ran out five minutes ago, o3
 		// taken OUT_OF_SERVICE) and BILLING (b1 UP).
