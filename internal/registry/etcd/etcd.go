@@ -9,8 +9,10 @@
 //     "meta":{...},"version":"1.2.0"} (host and ip are accepted for address;
 //     metadata for meta).
 //
-// Values that are neither are not instances and are skipped, so the prefix
-// may be the whole keyspace. A key attached to a lease is alive while its
+// Values that are neither are not instances and are skipped. Plain JSON
+// instances are read under a prefix only (or with ?layout=json): across the
+// whole keyspace, configuration JSON that names a host would read as
+// instances. A key attached to a lease is alive while its
 // lease is: the lease's granted TTL and time left become LeaseTTL and
 // LeaseRemaining, and a key whose lease has expired is critical.
 package etcd
@@ -373,6 +375,10 @@ func (r *Registry) parse(x *kv) (in registry.Instance, lease int64, ok bool) {
 		}
 		in.Address, in.Port = registry.SplitHostPort(v.Addr)
 		metaRaw = v.Metadata
+	case r.prefix == "" && r.layoutOverride != "json":
+		// Across the whole keyspace, plenty of configuration JSON names
+		// a host; only the endpoints convention is unambiguous there.
+		return in, 0, false
 	default:
 		in.Address = firstNonEmpty(v.Address, v.Host, v.IP)
 		if in.Address == "" {
