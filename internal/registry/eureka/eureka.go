@@ -144,6 +144,10 @@ func (r *Registry) AllInstances(ctx context.Context) ([]registry.Instance, error
 		} `json:"applications"`
 	}
 	if err := r.get(ctx, "/apps", &resp); err != nil {
+		if _, ok := err.(errNotFound); ok {
+			return nil, &registry.UnreachableError{Kind: "eureka", Address: r.base,
+				Err: fmt.Errorf("GET %s/apps: 404: no Eureka API here (wrong address or base path?)", r.base)}
+		}
 		return nil, err
 	}
 	var all []registry.Instance

@@ -209,6 +209,10 @@ func (r *Registry) Services(ctx context.Context, q registry.Query) ([]registry.S
 			qv.Set("namespaceId", r.namespace)
 		}
 		if err := r.get(ctx, "/nacos/v1/ns/service/list", qv, &resp); err != nil {
+			if errors.Is(err, errNotFound) {
+				return nil, &registry.UnreachableError{Kind: "nacos", Address: r.base,
+					Err: fmt.Errorf("GET /nacos/v1/ns/service/list: 404: no Nacos API here (wrong address?)")}
+			}
 			return nil, err
 		}
 		names = append(names, resp.Doms...)
