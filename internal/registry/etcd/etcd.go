@@ -20,7 +20,9 @@ package etcd
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"path"
 	"sort"
 	"strconv"
@@ -142,6 +144,21 @@ func (r *Registry) connect(ctx context.Context) (*clientv3.Client, error) {
 	return cl, nil
 }
 
+// dialAny returns the error of dialing the endpoints, nil if one accepts.
+func (r *Registry) dialAny() error {
+	var last error
+	for _, ep := range r.endpoints {
+		host := ep[strings.Index(ep, "://")+3:]
+		c, err := net.DialTimeout("tcp", host, 300*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		last = err
+	}
+	return last
+}
+
 func (r *Registry) unreachable(err error) error {
 	return &registry.UnreachableError{Kind: "etcd", Address: strings.Join(r.endpoints, ","), Err: err}
 }
@@ -156,6 +173,14 @@ func (r *Registry) wrap(err error) error {
 	}
 	if registry.IsTLSVerification(err) {
 		return registry.TLSError("etcd", strings.Join(r.endpoints, ","), err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) || strings.Contains(msg, "context deadline exceeded") {
+		// gRPC retried until the deadline and kept the reason to itself:
+		// a quick dial tells "refused" from "answers, but not as etcd".
+		if derr := r.dialAny(); derr != nil {
+			return r.unreachable(derr)
+		}
+		return r.unreachable(errors.New("no answer before the timeout (is it an etcd client port?)"))
 	}
 	return r.unreachable(err)
 }

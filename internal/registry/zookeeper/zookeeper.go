@@ -106,8 +106,8 @@ func (r *Registry) connect(ctx context.Context) (*zk.Conn, error) {
 	for {
 		select {
 		case <-ctx.Done():
-			conn.Close()
-			return nil, r.unreachable(fmt.Errorf("no session: %w", ctx.Err()))
+			go conn.Close() // closing waits for the connection loop; msctl need not
+			return nil, r.unreachable(errors.New("no session before the timeout (is it a ZooKeeper client port?)"))
 		case ev := <-events:
 			if ev.State == zk.StateAuthFailed {
 				conn.Close()
