@@ -13,6 +13,7 @@ import (
 	deploycmd "github.com/msctl/msctl/internal/commands/deploy"
 	docscmd "github.com/msctl/msctl/internal/commands/docs"
 	newcmd "github.com/msctl/msctl/internal/commands/new"
+	probecmd "github.com/msctl/msctl/internal/commands/probe"
 	registrycmd "github.com/msctl/msctl/internal/commands/registry"
 	versioncmd "github.com/msctl/msctl/internal/commands/version"
 )
@@ -78,6 +79,7 @@ with named contexts (see msctl config --help). Every data command takes
 		configcmd.NewCmd(f),
 		docscmd.NewCmd(f),
 		newcmd.NewCmd(f),
+		probecmd.NewCmd(f),
 		deploycmd.NewCmd(f),
 		registrycmd.NewCmd(f),
 		compatcmd.NewCmd(f, nil),
