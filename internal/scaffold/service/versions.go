@@ -28,7 +28,7 @@ var directRequires = map[string][]Require{
 	"base": {
 		{Path: "github.com/prometheus/client_golang", Version: "v1.23.2"},
 		{Path: "golang.org/x/sync", Version: "v0.24.0"},
-		{Path: "golang.org/x/time", Version: "v0.15.0"},
+		{Path: "golang.org/x/time", Version: "v0.16.0"},
 	},
 	"consul": {
 		{Path: "github.com/hashicorp/consul/api", Version: "v1.34.5"},
