@@ -10,6 +10,7 @@ import (
 	"github.com/msctl/msctl/internal/cmdutil"
 	configcmd "github.com/msctl/msctl/internal/commands/config"
 	docscmd "github.com/msctl/msctl/internal/commands/docs"
+	loadtestcmd "github.com/msctl/msctl/internal/commands/loadtest"
 	versioncmd "github.com/msctl/msctl/internal/commands/version"
 )
 
@@ -73,6 +74,7 @@ with named contexts (see msctl config --help). Every data command takes
 		versioncmd.NewCmd(f, nil),
 		configcmd.NewCmd(f),
 		docscmd.NewCmd(f),
+		loadtestcmd.NewCmd(f, nil),
 	)
 	return root
 }

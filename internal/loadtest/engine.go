@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"google.golang.org/grpc/status"
 )
 
 // Outcome is what a Requester reports about one request.
@@ -28,6 +30,9 @@ type Outcome struct {
 	// Header holds the response headers (gRPC: header and trailer
 	// metadata) when the run asked for them (Options.OnResponse).
 	Header http.Header
+	// Status is the gRPC status of a failed call (its details may hold a
+	// RetryInfo).
+	Status *status.Status
 	// Intended, Sent and Done are filled by the engine.
 	Intended, Sent, Done time.Time
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"strconv"
+	"sort"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -177,7 +177,7 @@ func buildResult(target string, opts Options, m *Metrics, start time.Time, st ru
 		TransportErrors: m.classes[TransportError],
 	}
 	for k, v := range m.codes {
-		r.Codes[strconv.Itoa(k)] = v
+		r.Codes[CodeName(k)] = v
 	}
 	r.Generator.Workers = st.workers
 	r.finish()
@@ -220,12 +220,21 @@ func ReadResult(path string) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	r, err := DecodeResult(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}
+
+// DecodeResult decodes one JSON result, histograms included.
+func DecodeResult(b []byte) (*Result, error) {
 	var r Result
 	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("%s: not a loadtest result: %w", path, err)
+		return nil, fmt.Errorf("not a loadtest result: %w", err)
 	}
 	if r.Schema != SchemaVersion {
-		return nil, fmt.Errorf("%s: schema %q is not %s", path, r.Schema, SchemaVersion)
+		return nil, fmt.Errorf("schema %q is not %s", r.Schema, SchemaVersion)
 	}
 	for _, h := range []struct {
 		enc string
@@ -233,7 +242,7 @@ func ReadResult(path string) (*Result, error) {
 	}{{r.Histograms.Corrected, &r.corrected}, {r.Histograms.Uncorrected, &r.uncorrected}, {r.Histograms.SendLag, &r.lag}} {
 		d, err := hdr.Decode([]byte(h.enc))
 		if err != nil {
-			return nil, fmt.Errorf("%s: bad histogram: %w", path, err)
+			return nil, fmt.Errorf("bad histogram: %w", err)
 		}
 		*h.dst = d
 	}
@@ -317,6 +326,7 @@ func Merge(results []*Result) (*Result, error) {
 	for k, v := range errs {
 		out.Errors = append(out.Errors, ErrorCount{Error: k, Count: v})
 	}
+	sort.Slice(out.Errors, func(i, j int) bool { return out.Errors[i].Count > out.Errors[j].Count })
 	out.finish()
 	return out, nil
 }
