@@ -44,6 +44,23 @@ goreleaser() {
 	GOBIN="$bin" go install "github.com/goreleaser/goreleaser/v2@$GORELEASER_VERSION"
 }
 
+# loadpeers installs the load generators scripts/bench/loadtest.sh compares
+# msctl with. It is not part of `all`: benchmarks are not part of make test.
+VEGETA_VERSION=v12.13.0
+loadpeers() {
+	if [ -x "$bin/vegeta" ] && "$bin/vegeta" -version 2>/dev/null | grep "${VEGETA_VERSION#v}" >/dev/null; then
+		log "vegeta $VEGETA_VERSION: cached in $bin"
+	else
+		log "vegeta $VEGETA_VERSION: installing from the Go module proxy"
+		GOBIN="$bin" go install "github.com/tsenart/vegeta/v12@$VEGETA_VERSION"
+	fi
+	if command -v hey >/dev/null && command -v wrk >/dev/null; then
+		log "hey, wrk: installed"
+	else
+		apt_install hey wrk
+	fi
+}
+
 apt_updated=
 apt_install() { # apt_install PACKAGE...: install Debian packages once
 	if [ "$(id -u)" != 0 ]; then
