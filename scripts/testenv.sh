@@ -75,12 +75,14 @@ apt_install() { # apt_install PACKAGE...: install Debian packages once
 }
 
 all=(consul goreleaser)
+# Optional parts, only installed when named.
+optional=(loadpeers)
 parts=("$@")
 [ ${#parts[@]} -eq 0 ] && parts=("${all[@]}")
 for p in "${parts[@]}"; do
-	case " ${all[*]} " in
+	case " ${all[*]} ${optional[*]} " in
 	*" $p "*) "$p" ;;
-	*) log "unknown part $p (known: ${all[*]})"; exit 2 ;;
+	*) log "unknown part $p (known: ${all[*]} ${optional[*]})"; exit 2 ;;
 	esac
 done
 log "ready: $bin"

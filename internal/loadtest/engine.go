@@ -326,8 +326,11 @@ func generatorVerdict(offered, achieved float64, planned, dropped, late int64, m
 	if planned == 0 {
 		return ""
 	}
-	behind := achieved < 0.99*offered
-	if !behind && float64(dropped) <= 0.01*float64(planned) && float64(late) <= 0.05*float64(planned) {
+	// A handful of late sends (a busy machine, a GC pause) is noise that
+	// the corrected latency already accounts for; only a pattern counts.
+	behind := achieved < 0.99*offered && dropped > 10
+	tooLate := float64(late) > 0.05*float64(planned) && late >= 50
+	if !behind && !tooLate && float64(dropped) <= 0.01*float64(planned) {
 		return ""
 	}
 	why := "msctl could not send fast enough on this machine (CPU-bound)"
