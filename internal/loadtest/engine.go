@@ -170,7 +170,9 @@ func doOne(ctx context.Context, r Requester, m *Metrics, o *Outcome, intended ti
 // counts show.
 func runOpen(ctx context.Context, r Requester, opts Options, m *Metrics, start time.Time, end time.Duration) runStats {
 	sched := NewSchedule(*opts.Profile, end)
-	ticks := make(chan time.Time, 256)
+	// Unbuffered: a send that finds no idle worker spawns one at once
+	// instead of queueing behind busy ones (which would delay it).
+	ticks := make(chan time.Time)
 	var wg sync.WaitGroup
 	var st runStats
 	worker := func() {
