@@ -11,6 +11,7 @@ import (
 	configcmd "github.com/msctl/msctl/internal/commands/config"
 	docscmd "github.com/msctl/msctl/internal/commands/docs"
 	loadtestcmd "github.com/msctl/msctl/internal/commands/loadtest"
+	ratelimitcmd "github.com/msctl/msctl/internal/commands/ratelimit"
 	versioncmd "github.com/msctl/msctl/internal/commands/version"
 )
 
@@ -75,6 +76,7 @@ with named contexts (see msctl config --help). Every data command takes
 		configcmd.NewCmd(f),
 		docscmd.NewCmd(f),
 		loadtestcmd.NewCmd(f, nil),
+		ratelimitcmd.NewCmd(f),
 	)
 	return root
 }
