@@ -12,9 +12,9 @@ import (
 	"time"
 )
 
-func newRequester(t *testing.T, url string) *HTTPRequester {
+func newRequester(t *testing.T, url string) Requester {
 	t.Helper()
-	r, err := NewHTTPRequester(HTTPOptions{Targets: []HTTPTarget{{URL: url}}, Timeout: 5 * time.Second})
+	r, err := NewHTTP(HTTPOptions{Targets: []HTTPTarget{{URL: url}}, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestClosedModelAndRequestsBound(t *testing.T) {
 		w.WriteHeader(429)
 	}))
 	defer srv.Close()
-	rq, err := NewHTTPRequester(HTTPOptions{Targets: []HTTPTarget{{Method: "POST", URL: srv.URL, Header: http.Header{"X-Test": {"yes"}}, Body: []byte("{}")}}})
+	rq, err := NewHTTP(HTTPOptions{Targets: []HTTPTarget{{Method: "POST", URL: srv.URL, Header: http.Header{"X-Test": {"yes"}}, Body: []byte("{}")}}})
 	if err != nil {
 		t.Fatal(err)
 	}

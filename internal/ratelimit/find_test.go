@@ -23,16 +23,20 @@ func (t httpTarget) New(id http.Header) (loadtest.Requester, error) {
 func within(got, want, tol float64) bool { return math.Abs(got-want) <= tol*want }
 
 func TestFindRecoversRateAndBurst(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		rate  float64
 		burst int
 		style string
+		// start is the first bracketing rate; 0 starts from the headers'
+		// hint (or 10/s), which takes a few more steps.
+		start float64
 	}{
-		{"draft headers", 40, 10, testserver.StyleDraft},
-		{"legacy headers", 100, 20, testserver.StyleLegacy},
-		{"no headers", 200, 40, testserver.StyleNone},
-		{"x headers", 25, 30, testserver.StyleX},
+		{"draft headers", 40, 10, testserver.StyleDraft, 0},
+		{"legacy headers", 100, 20, testserver.StyleLegacy, 40},
+		{"no headers", 200, 40, testserver.StyleNone, 70},
+		{"x headers", 25, 30, testserver.StyleX, 10},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -46,7 +50,7 @@ func TestFindRecoversRateAndBurst(t *testing.T) {
 			if testing.Verbose() {
 				p.Log = os.Stderr
 			}
-			res, err := p.Find(context.Background(), FindOptions{MaxDuration: 40 * time.Second})
+			res, err := p.Find(context.Background(), FindOptions{MaxDuration: 40 * time.Second, StartRate: tt.start})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -60,7 +60,7 @@ func (t *URLTarget) New(identity http.Header) (loadtest.Requester, error) {
 			Metadata: h, Insecure: t.Opts.Insecure, Timeout: timeout, Conns: 1,
 		})
 	}
-	return loadtest.NewHTTPRequester(loadtest.HTTPOptions{
+	return loadtest.NewHTTP(loadtest.HTTPOptions{
 		Targets: []loadtest.HTTPTarget{{Method: t.Opts.Method, URL: t.Opts.URL, Header: h, Body: t.Opts.Body}},
 		HTTP2:   t.Opts.HTTP2, Insecure: t.Opts.Insecure, Timeout: timeout,
 	})

@@ -11,6 +11,7 @@ import (
 )
 
 func TestVerify(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		server   testserver.LimitedOptions
@@ -57,6 +58,7 @@ func TestVerify(t *testing.T) {
 }
 
 func TestFindSaturationIsInconclusive(t *testing.T) {
+	t.Parallel()
 	srv, err := testserver.StartLimited(testserver.LimitedOptions{Capacity: 2, Delay: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -77,6 +79,7 @@ func TestFindSaturationIsInconclusive(t *testing.T) {
 }
 
 func TestFindGRPCAndScope(t *testing.T) {
+	t.Parallel()
 	srv, err := testserver.StartLimitedGRPC(testserver.LimitedOptions{Rate: 60, Burst: 12, PerClient: "x-client"})
 	if err != nil {
 		t.Fatal(err)
@@ -104,6 +107,7 @@ func TestFindGRPCAndScope(t *testing.T) {
 }
 
 func TestFindGlobalScope(t *testing.T) {
+	t.Parallel()
 	srv, err := testserver.StartLimited(testserver.LimitedOptions{Rate: 80, Burst: 16})
 	if err != nil {
 		t.Fatal(err)

@@ -314,7 +314,7 @@ func newRequester(opts *Options) (lt.Requester, error) {
 		}
 		targets = []lt.HTTPTarget{t}
 	}
-	r, err := lt.NewHTTPRequester(lt.HTTPOptions{Targets: targets, HTTP2: opts.HTTP2, Insecure: opts.Insecure, Timeout: opts.Timeout})
+	r, err := lt.NewHTTP(lt.HTTPOptions{Targets: targets, HTTP2: opts.HTTP2, Insecure: opts.Insecure, Timeout: opts.Timeout})
 	if err != nil {
 		return nil, exitcode.UsageError(err, "")
 	}
