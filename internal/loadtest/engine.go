@@ -175,6 +175,10 @@ func runOpen(ctx context.Context, r Requester, opts Options, m *Metrics, start t
 	ticks := make(chan time.Time)
 	var wg sync.WaitGroup
 	var st runStats
+	// busy counts workers in a request: the pool grows only when all are
+	// busy, not when an idle one is merely on its way back to the channel
+	// (growing then would open a connection per miss).
+	var busy atomic.Int64
 	worker := func() {
 		defer wg.Done()
 		var o Outcome
@@ -182,7 +186,9 @@ func runOpen(ctx context.Context, r Requester, opts Options, m *Metrics, start t
 			if ctx.Err() != nil {
 				continue
 			}
+			busy.Add(1)
 			doOne(ctx, r, m, &o, t, opts.OnResponse)
+			busy.Add(-1)
 		}
 	}
 	spawn := func() {
@@ -206,6 +212,10 @@ func runOpen(ctx context.Context, r Requester, opts Options, m *Metrics, start t
 		overC = over.C
 	}
 	overtime := false
+	const spawnDelay = time.Millisecond
+	spawnTimer := time.NewTimer(time.Hour)
+	spawnTimer.Stop()
+	defer spawnTimer.Stop()
 	var pendingOffer int64
 	var offerSec time.Duration = -1
 	flushOffer := func() {
@@ -249,10 +259,29 @@ loop:
 			continue
 		default:
 		}
-		if st.workers < opts.MaxWorkers {
-			spawn()
-		} else {
-			st.poolMaxed = true
+		if busy.Load() >= int64(st.workers) {
+			if st.workers < opts.MaxWorkers {
+				// Every worker is busy. Wait a moment before adding one:
+				// a momentary burst (the pacer catching up after a late
+				// wake-up) would otherwise open a connection per send, and
+				// thousands of connections slow the target itself.
+				spawnTimer.Reset(spawnDelay)
+				select {
+				case ticks <- intended:
+					st.dispatched++
+					spawnTimer.Stop()
+					continue
+				case <-spawnTimer.C:
+					spawn()
+				case <-overC:
+					overtime = true
+					break loop
+				case <-ctx.Done():
+					break loop
+				}
+			} else {
+				st.poolMaxed = true
+			}
 		}
 		select {
 		case ticks <- intended:
