@@ -48,7 +48,9 @@ goreleaser() {
 # msctl with. It is not part of `all`: benchmarks are not part of make test.
 VEGETA_VERSION=v12.13.0
 loadpeers() {
-	if [ -x "$bin/vegeta" ] && "$bin/vegeta" -version 2>/dev/null | grep "${VEGETA_VERSION#v}" >/dev/null; then
+	# vegeta -version is empty when built by go install; ask the binary's
+	# module information instead.
+	if [ -x "$bin/vegeta" ] && go version -m "$bin/vegeta" 2>/dev/null | grep "vegeta/v12[[:space:]]*$VEGETA_VERSION" >/dev/null; then
 		log "vegeta $VEGETA_VERSION: cached in $bin"
 	else
 		log "vegeta $VEGETA_VERSION: installing from the Go module proxy"

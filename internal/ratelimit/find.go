@@ -278,8 +278,10 @@ func (f *finder) search(ctx context.Context) error {
 	f.res.Bracket = Bracket{Low: round2(lo), High: round2(hi)}
 	r := math.Sqrt(lo * hi)
 	if f.estSpan > 0 {
+		// The accepted rate measured while throttled is the better figure;
+		// kept inside the bracket so the report never contradicts itself.
 		if est := f.estN / f.estSpan; est >= lo/(1+f.opts.Precision) && est <= hi*(1+f.opts.Precision) {
-			r = est
+			r = math.Min(hi, math.Max(lo, est))
 		}
 	}
 	f.rEst = r

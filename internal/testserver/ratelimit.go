@@ -127,7 +127,9 @@ func limited(opts LimitedOptions) http.Handler {
 		hd := w.Header()
 		switch opts.Style {
 		case StyleDraft:
-			hd.Set("RateLimit-Policy", fmt.Sprintf(`"default";q=%d;w=%d`, opts.Burst, int(window)))
+			// A token bucket has no exact quota per window; r per second
+			// over the refill window is what most gateways announce.
+			hd.Set("RateLimit-Policy", fmt.Sprintf(`"default";q=%d;w=%d`, int(math.Round(opts.Rate*window)), int(window)))
 			hd.Set("RateLimit", fmt.Sprintf(`"default";r=%d;t=%d`, remaining, full))
 		case StyleDraft8:
 			hd.Set("RateLimit-Policy", fmt.Sprintf(`%d;w=%d`, opts.Burst, int(window)))

@@ -34,14 +34,6 @@ import json, os, re, resource, subprocess, sys
 
 work, binDir, d, c, url = os.environ["WORK"], os.environ["BIN"], os.environ["DURATION"], os.environ["CONNS"], os.environ["URL"]
 
-def run(cmd, stdin=None):
-    """Runs cmd; returns stdout and the peak RSS (MB) of the process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    p = subprocess.run(cmd, input=stdin, capture_output=True, text=True, check=True)
-    # ru_maxrss of children is the maximum over all children so far, so
-    # each tool runs in a fresh python child to isolate it.
-    return p.stdout, before
-
 def measured(cmd, stdin=None):
     code = ("import resource,subprocess,sys,json;"
             "p=subprocess.run(json.loads(sys.argv[1]),input=sys.stdin.read() or None,capture_output=True,text=True);"
