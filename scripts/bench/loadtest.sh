@@ -16,7 +16,7 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${MSCTL_TESTENV_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/msctl-testenv/bin}
 duration=${DURATION:-10}
 conns=${CONNS:-50}
-port=${PORT:-18181}
+port=${PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}
 url="http://127.0.0.1:$port/"
 
 "$repo/scripts/testenv.sh" loadpeers >&2
@@ -27,6 +27,7 @@ go build -o "$work/loadserver" "$repo/scripts/bench/loadserver"
 "$work/loadserver" "127.0.0.1:$port" &
 srv=$!
 sleep 0.5
+kill -0 "$srv" 2>/dev/null || { echo "the bench server did not start on port $port" >&2; exit 1; }
 
 export WORK=$work BIN=$bin DURATION=$duration CONNS=$conns URL=$url
 python3 - <<'PY'
