@@ -84,6 +84,11 @@ func TestStallShowsInCorrectedLatencyOnly(t *testing.T) {
 	if res.Requests.Late == 0 {
 		t.Error("no late sends counted during the stall")
 	}
+	if note := CoordinatedOmissionNote(res); !strings.Contains(note, "stalled") {
+		t.Errorf("no explanation of the difference: %q", note)
+	} else {
+		t.Log(note)
+	}
 }
 
 func TestGeneratorOverloadReported(t *testing.T) {
@@ -99,6 +104,7 @@ func TestGeneratorOverloadReported(t *testing.T) {
 	if res.Requests.Dropped == 0 || res.AchievedRate >= res.OfferedRate {
 		t.Errorf("dropped %d, achieved %v of %v", res.Requests.Dropped, res.AchievedRate, res.OfferedRate)
 	}
+	t.Log(res.Generator.Verdict)
 }
 
 func TestClosedModelAndRequestsBound(t *testing.T) {

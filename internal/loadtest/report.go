@@ -73,15 +73,24 @@ func WriteReport(ios *iostreams.IOStreams, r *Result) error {
 // CoordinatedOmissionNote explains a large gap between corrected and
 // uncorrected latency; empty when there is none.
 func CoordinatedOmissionNote(r *Result) string {
-	c, u := r.LatencyMs.Corrected.P99, r.LatencyMs.Uncorrected.P99
-	if r.Model != "open" || u <= 0 || c < 2*u || c-u < 5 {
+	if r.Model != "open" {
 		return ""
 	}
-	why := "requests were due while the target was stalled and had to wait before they could be sent"
-	if lag := r.Generator.SendLag.P99; lag >= (c-u)/2 {
-		why = fmt.Sprintf("sends started up to %sms late (p99) because the generator was busy", fnum(lag))
+	c, u := r.LatencyMs.Corrected, r.LatencyMs.Uncorrected
+	for _, p := range []struct {
+		name string
+		c, u float64
+	}{{"p99", c.P99, u.P99}, {"p90", c.P90, u.P90}} {
+		if p.u <= 0 || p.c < 2*p.u || p.c-p.u < 5 {
+			continue
+		}
+		why := "requests were due while the target was stalled and had to wait before they could be sent"
+		if lag := r.Generator.SendLag.P99; lag >= (p.c-p.u)/2 && !strings.Contains(r.Generator.Verdict, "workers") {
+			why = fmt.Sprintf("sends started up to %sms late (p99) because the generator was busy", fnum(lag))
+		}
+		return fmt.Sprintf("Corrected %s is %.1fx the uncorrected: %s. The corrected figures are what callers experienced; the uncorrected ones are what a closed-loop tool would report (coordinated omission).", p.name, p.c/p.u, why)
 	}
-	return fmt.Sprintf("Corrected p99 is %.1fx the uncorrected: %s. The corrected figures are what callers experienced; the uncorrected ones are what a closed-loop tool would report (coordinated omission).", c/u, why)
+	return ""
 }
 
 func codesText(codes map[string]int64) string {

@@ -152,7 +152,7 @@ func buildResult(target string, opts Options, m *Metrics, start time.Time, st ru
 	if opts.Profile != nil && !interrupted {
 		// The open model's window is the schedule's, even when the last
 		// send went out a little before its end.
-		if end := opts.Duration; end > 0 && end > dur {
+		if end := opts.Duration; end > 0 {
 			dur = end
 		} else if total := opts.Profile.Total(); total > dur && opts.Requests == 0 {
 			dur = total
