@@ -94,6 +94,7 @@ func TestFindGRPCAndScope(t *testing.T) {
 	if res.Verdict != Found || !within(res.SustainedRate, 60, 0.05) || !within(res.Burst, 12, 0.10) {
 		t.Fatalf("verdict %s rate %v burst %v: %s", res.Verdict, res.SustainedRate, res.Burst, res.Reason)
 	}
+	t.Logf("gRPC: rate %v burst %v scope %s in %vs", res.SustainedRate, res.Burst, res.Scope, res.ElapsedS)
 	if res.Scope != "per-client" {
 		t.Errorf("scope = %q, want per-client", res.Scope)
 	}
