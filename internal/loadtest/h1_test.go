@@ -147,3 +147,55 @@ func TestH1Malformed(t *testing.T) {
 }
 
 func len64(s string) int64 { return int64(len(s)) }
+
+func TestParseTargets(t *testing.T) {
+	dir := t.TempDir()
+	if err := writeFile(dir+"/body.json", []byte(`{"a":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	in := `# two targets
+GET http://127.0.0.1:1/a
+X-A: 1
+X-A: 2
+
+POST http://127.0.0.1:1/b
+Content-Type: application/json
+@body.json
+`
+	ts, err := ParseTargets(dir+"/targets.txt", strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ts) != 2 || ts[0].Method != "GET" || len(ts[0].Header["X-A"]) != 2 || string(ts[1].Body) != `{"a":1}` || ts[1].Header.Get("Content-Type") != "application/json" {
+		t.Errorf("targets = %+v", ts)
+	}
+	for _, bad := range []string{"", "get http://x/", "GET http://x/\nnot a header", "GET http://x/\n@missing"} {
+		if _, err := ParseTargets(dir+"/t.txt", strings.NewReader(bad)); err == nil {
+			t.Errorf("%q: want an error", bad)
+		}
+	}
+}
+
+// --http2 against a cleartext server speaks h2c with prior knowledge.
+func TestHTTP2Cleartext(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor != 2 {
+			w.WriteHeader(http.StatusHTTPVersionNotSupported)
+		}
+	}))
+	srv.Config.Protocols = new(http.Protocols)
+	srv.Config.Protocols.SetHTTP1(true)
+	srv.Config.Protocols.SetUnencryptedHTTP2(true)
+	srv.Start()
+	defer srv.Close()
+	r, err := NewHTTP(HTTPOptions{Targets: []HTTPTarget{{URL: srv.URL}}, HTTP2: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var o Outcome
+	r.Do(context.Background(), &o)
+	if o.Code != 200 {
+		t.Errorf("code %d err %v, want 200 over HTTP/2", o.Code, o.Err)
+	}
+}

@@ -51,8 +51,6 @@ type Options struct {
 	JobName     string
 	Namespace   string
 	GRPC        GRPCFlags
-	// Args are the command-line arguments, re-used by --render k8s.
-	Args []string
 }
 
 const jsonSchemaHelp = `JSON (-o json, and the --save result file; schema "msctl.loadtest/v1"):
@@ -117,7 +115,6 @@ each at rate/N.
 			if len(args) == 1 {
 				opts.Target = args[0]
 			}
-			opts.Args = os.Args[1:]
 			if runF != nil {
 				return runF(opts)
 			}
