@@ -5,7 +5,7 @@ SHELL := /usr/bin/env bash
 GO ?= go
 BIN := $(or $(MSCTL_TESTENV_BIN),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/msctl-testenv/bin)
 
-.PHONY: all build demo test testenv vet fmt-check unit generate release-check bench-startup clean
+.PHONY: all build demo test testenv vet fmt-check unit generate release-check bench-startup bench-registry clean
 
 all: build
 
@@ -39,6 +39,9 @@ generate:
 
 bench-startup: build
 	scripts/bench/startup.sh
+
+bench-registry: build
+	scripts/bench/registry.sh
 
 clean:
 	rm -rf bin dist manpages

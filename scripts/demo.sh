@@ -25,7 +25,7 @@ step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 
 echo "Starting a Consul dev agent on 127.0.0.1:$http_port (DNS on $dns_port)..."
 "$bin/consul" agent -dev -client 127.0.0.1 -bind 127.0.0.1 -node demo \
-	-http-port "$http_port" -dns-port "$dns_port" -grpc-port "$(free_port)" \
+	-http-port "$http_port" -dns-port "$dns_port" -grpc-port "$(free_port)" -grpc-tls-port -1 \
 	-server-port "$(free_port)" -serf-lan-port "$(free_port)" -serf-wan-port "$(free_port)" \
 	-log-level warn >"$work/consul.log" 2>&1 &
 pids+=($!)

@@ -20,6 +20,12 @@ log() { printf 'testenv: %s\n' "$*" >&2; }
 # tools module (scripts/tools/go.mod) pins.
 CONSUL_VERSION=1.15.4
 GORELEASER_VERSION=v2.15.1
+SERF_VERSION=v0.10.2
+# Peers that msctl compat's agreement tests run on the same corpus. Measured
+# on the 2-core machine: buf builds in about 65 s, oasdiff in about 10 s
+# (with a warm module cache; more on a fresh one).
+BUF_VERSION=v1.75.0
+OASDIFF_VERSION=v1.37.0
 
 have_version() { # have_version BIN PATTERN: BIN exists and its --version matches
 	[ -x "$1" ] && "$1" version 2>/dev/null | grep "$2" >/dev/null
@@ -42,6 +48,27 @@ goreleaser() {
 	fi
 	log "goreleaser $GORELEASER_VERSION: installing from the Go module proxy (a few minutes)"
 	GOBIN="$bin" go install "github.com/goreleaser/goreleaser/v2@$GORELEASER_VERSION"
+}
+
+buf() {
+	if [ -x "$bin/buf" ] && [ "$("$bin/buf" --version 2>/dev/null)" = "${BUF_VERSION#v}" ]; then
+		log "buf $BUF_VERSION: cached in $bin"
+		return
+	fi
+	log "buf $BUF_VERSION: installing from the Go module proxy (about a minute)"
+	GOBIN="$bin" go install "github.com/bufbuild/buf/cmd/buf@$BUF_VERSION"
+}
+
+oasdiff() {
+	# go install leaves oasdiff's version as "main", so a marker file
+	# records which version was installed.
+	if [ -x "$bin/oasdiff" ] && [ "$(cat "$bin/oasdiff.version" 2>/dev/null)" = "$OASDIFF_VERSION" ]; then
+		log "oasdiff $OASDIFF_VERSION: cached in $bin"
+		return
+	fi
+	log "oasdiff $OASDIFF_VERSION: installing from the Go module proxy"
+	GOBIN="$bin" go install "github.com/oasdiff/oasdiff@$OASDIFF_VERSION"
+	echo "$OASDIFF_VERSION" >"$bin/oasdiff.version"
 }
 
 # loadpeers installs the load generators scripts/bench/loadtest.sh compares
@@ -76,7 +103,48 @@ apt_install() { # apt_install PACKAGE...: install Debian packages once
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
 }
 
-all=(consul goreleaser)
+etcd() { # Debian's etcd 3.4 server, for the etcd registry adapter's tests
+	if [ -x /usr/bin/etcd ]; then
+		log "etcd: $(/usr/bin/etcd --version | head -1)"
+		return
+	fi
+	log "etcd: installing Debian etcd-server"
+	apt_install etcd-server
+}
+
+zookeeper() { # Debian's ZooKeeper 3.8 (runs on the installed Java 17)
+	if [ -f /usr/share/java/zookeeper.jar ]; then
+		log "zookeeper: /usr/share/java/zookeeper.jar"
+		return
+	fi
+	log "zookeeper: installing Debian zookeeper"
+	apt_install zookeeper
+}
+
+serf() { # Serf agent (MPL-2.0) from the Go module proxy, for the serf adapter's tests
+	# serf v0.10.2 still calls itself 0.8.2-dev, so a stamp file records
+	# which module version was installed.
+	if [ -x "$bin/serf" ] && [ "$(cat "$bin/serf.version" 2>/dev/null)" = "$SERF_VERSION" ]; then
+		log "serf $SERF_VERSION: cached in $bin"
+		return
+	fi
+	log "serf $SERF_VERSION: installing from the Go module proxy"
+	GOBIN="$bin" go install "github.com/hashicorp/serf/cmd/serf@$SERF_VERSION"
+	echo "$SERF_VERSION" >"$bin/serf.version"
+}
+
+rabbitmq() { # RabbitMQ for msctl new's amqp variant (testserver.StartRabbitMQ)
+	if [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
+		log "rabbitmq: installed"
+		return
+	fi
+	log "rabbitmq: installing the Debian package"
+	apt_install rabbitmq-server
+	# The package starts a system node; tests start their own.
+	systemctl stop rabbitmq-server 2>/dev/null || service rabbitmq-server stop 2>/dev/null || true
+}
+
+all=(consul goreleaser etcd zookeeper serf buf oasdiff rabbitmq)
 # Optional parts, only installed when named.
 optional=(loadpeers)
 parts=("$@")

@@ -32,7 +32,7 @@ func TestScripts(t *testing.T) {
 // ScriptParams are the testscript settings shared by every script: an
 // isolated HOME and config folder, and commands that start real servers.
 func ScriptParams(t *testing.T, dir string) testscript.Params {
-	return testscript.Params{
+	p := testscript.Params{
 		Dir:                 dir,
 		RequireExplicitExec: false,
 		Setup: func(env *testscript.Env) error {
@@ -45,12 +45,22 @@ func ScriptParams(t *testing.T, dir string) testscript.Params {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// start-consul starts a dev agent for the script and points
 			// msctl at it through MSCTL_ADDRESS; CONSUL_HTTP_ADDR and
-			// CONSUL_DNS_ADDR name its ports.
+			// CONSUL_DNS_ADDR name its ports. `start-consul acl` enables
+			// ACLs with default deny and puts the management token in
+			// CONSUL_MGMT_TOKEN.
 			"start-consul": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg {
 					ts.Fatalf("unsupported: ! start-consul")
 				}
-				c, err := testserver.StartConsulAgent(testserver.ConsulOptions{})
+				var opts testserver.ConsulOptions
+				if len(args) == 1 && args[0] == "acl" {
+					const mgmt = "5e1b3c1e-6d9a-4c1b-9a43-1c2b8e0f7a11"
+					opts.HCL = `acl { enabled = true
+  default_policy = "deny"
+  tokens { initial_management = "` + mgmt + `" } }`
+					ts.Setenv("CONSUL_MGMT_TOKEN", mgmt)
+				}
+				c, err := testserver.StartConsulAgent(opts)
 				ts.Check(err)
 				ts.Defer(c.Stop)
 				ts.Setenv("CONSUL_HTTP_ADDR", c.HTTPAddr)
@@ -64,6 +74,10 @@ func ScriptParams(t *testing.T, dir string) testscript.Params {
 			"start-limited": startLimited,
 		},
 	}
+	for name, cmd := range registryAdapterCmds() {
+		p.Cmds[name] = cmd
+	}
+	return p
 }
 
 // TestRunExitCodes checks the one place where errors become exit codes,

@@ -8,10 +8,14 @@ import (
 
 	"github.com/msctl/msctl/internal/buildinfo"
 	"github.com/msctl/msctl/internal/cmdutil"
+	compatcmd "github.com/msctl/msctl/internal/commands/compat"
 	configcmd "github.com/msctl/msctl/internal/commands/config"
+	deploycmd "github.com/msctl/msctl/internal/commands/deploy"
 	docscmd "github.com/msctl/msctl/internal/commands/docs"
 	loadtestcmd "github.com/msctl/msctl/internal/commands/loadtest"
+	newcmd "github.com/msctl/msctl/internal/commands/new"
 	ratelimitcmd "github.com/msctl/msctl/internal/commands/ratelimit"
+	registrycmd "github.com/msctl/msctl/internal/commands/registry"
 	versioncmd "github.com/msctl/msctl/internal/commands/version"
 )
 
@@ -75,6 +79,10 @@ with named contexts (see msctl config --help). Every data command takes
 		versioncmd.NewCmd(f, nil),
 		configcmd.NewCmd(f),
 		docscmd.NewCmd(f),
+		newcmd.NewCmd(f),
+		deploycmd.NewCmd(f),
+		registrycmd.NewCmd(f),
+		compatcmd.NewCmd(f, nil),
 		loadtestcmd.NewCmd(f, nil),
 		ratelimitcmd.NewCmd(f),
 	)

@@ -67,6 +67,21 @@ func (l *lockedBuffer) String() string {
 // a client agent, until its HTTP API answers and it has joined). Stop it
 // with Stop.
 func StartConsulAgent(opts ConsulOptions) (*Consul, error) {
+	// The free ports are only free when picked: a test package running in
+	// parallel may take one before the agent binds it. Try again with new
+	// ports when that happens.
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		var c *Consul
+		c, err = startConsulAgent(opts)
+		if err == nil || !strings.Contains(err.Error(), "address already in use") {
+			return c, err
+		}
+	}
+	return nil, err
+}
+
+func startConsulAgent(opts ConsulOptions) (*Consul, error) {
 	bin, err := Find("consul")
 	if err != nil {
 		return nil, err
@@ -93,6 +108,10 @@ func StartConsulAgent(opts ConsulOptions) (*Consul, error) {
 		"-http-port", fmt.Sprint(ports[0]),
 		"-dns-port", fmt.Sprint(ports[1]),
 		"-grpc-port", fmt.Sprint(ports[2]),
+		// A dev agent otherwise binds gRPC-TLS to the fixed port 8503, so
+		// that a second agent on the machine (parallel tests, a second
+		// engineer, the demo) fails to start.
+		"-grpc-tls-port", "-1",
 		"-server-port", fmt.Sprint(ports[3]),
 		"-serf-lan-port", fmt.Sprint(ports[4]),
 		"-serf-wan-port", fmt.Sprint(ports[5]),
