@@ -82,6 +82,25 @@ oasdiff() {
 	echo "$OASDIFF_VERSION" >"$bin/oasdiff.version"
 }
 
+# loadpeers installs the load generators scripts/bench/loadtest.sh compares
+# msctl with. It is not part of `all`: benchmarks are not part of make test.
+VEGETA_VERSION=v12.13.0
+loadpeers() {
+	# vegeta -version is empty when built by go install; ask the binary's
+	# module information instead.
+	if [ -x "$bin/vegeta" ] && go version -m "$bin/vegeta" 2>/dev/null | grep "vegeta/v12[[:space:]]*$VEGETA_VERSION" >/dev/null; then
+		log "vegeta $VEGETA_VERSION: cached in $bin"
+	else
+		log "vegeta $VEGETA_VERSION: installing from the Go module proxy"
+		GOBIN="$bin" go install "github.com/tsenart/vegeta/v12@$VEGETA_VERSION"
+	fi
+	if command -v hey >/dev/null && command -v wrk >/dev/null; then
+		log "hey, wrk: installed"
+	else
+		apt_install hey wrk
+	fi
+}
+
 apt_updated=
 apt_install() { # apt_install PACKAGE...: install Debian packages once
 	if [ "$(id -u)" != 0 ]; then
@@ -147,12 +166,14 @@ activemq() {
 }
 
 all=(consul goreleaser etcd zookeeper serf buf oasdiff rabbitmq grpcurl activemq)
+# Optional parts, only installed when named.
+optional=(loadpeers)
 parts=("$@")
 [ ${#parts[@]} -eq 0 ] && parts=("${all[@]}")
 for p in "${parts[@]}"; do
-	case " ${all[*]} " in
+	case " ${all[*]} ${optional[*]} " in
 	*" $p "*) "$p" ;;
-	*) log "unknown part $p (known: ${all[*]})"; exit 2 ;;
+	*) log "unknown part $p (known: ${all[*]} ${optional[*]})"; exit 2 ;;
 	esac
 done
 log "ready: $bin"

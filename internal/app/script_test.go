@@ -4,8 +4,10 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -105,6 +107,10 @@ func ScriptParams(t *testing.T, dir string) testscript.Params {
 				ts.Defer(s.Close)
 				ts.Setenv("GRAPHQL_URL", s.URL)
 			},
+			// start-limited [-grpc] [key=value...] starts a token-bucket
+			// limited server (see testserver.LimitedOptions: rate, burst,
+			// style, status, per, capacity, delay) and sets LIMITED_URL.
+			"start-limited": startLimited,
 		},
 	}
 	for name, cmd := range registryAdapterCmds() {
@@ -179,4 +185,48 @@ func startGRPCServers(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	_, err := probeserver.WriteTestProtos(filepath.Join(ts.Getenv("WORK"), "protos"))
 	ts.Check(err)
+}
+
+// startLimited starts a token-bucket limited server and sets LIMITED_URL.
+func startLimited(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! start-limited")
+	}
+	opts := testserver.LimitedOptions{Rate: 50, Burst: 10}
+	grpcServer := false
+	for _, a := range args {
+		if a == "-grpc" {
+			grpcServer = true
+			continue
+		}
+		k, v, _ := strings.Cut(a, "=")
+		var err error
+		switch k {
+		case "rate":
+			opts.Rate, err = strconv.ParseFloat(v, 64)
+		case "burst":
+			opts.Burst, err = strconv.Atoi(v)
+		case "status":
+			opts.Status, err = strconv.Atoi(v)
+		case "capacity":
+			opts.Capacity, err = strconv.Atoi(v)
+		case "delay":
+			opts.Delay, err = time.ParseDuration(v)
+		case "style":
+			opts.Style = v
+		case "per":
+			opts.PerClient = v
+		default:
+			ts.Fatalf("start-limited: unknown option %q", a)
+		}
+		ts.Check(err)
+	}
+	start := testserver.StartLimited
+	if grpcServer {
+		start = testserver.StartLimitedGRPC
+	}
+	l, err := start(opts)
+	ts.Check(err)
+	ts.Defer(l.Close)
+	ts.Setenv("LIMITED_URL", l.URL)
 }

@@ -12,8 +12,10 @@ import (
 	configcmd "github.com/msctl/msctl/internal/commands/config"
 	deploycmd "github.com/msctl/msctl/internal/commands/deploy"
 	docscmd "github.com/msctl/msctl/internal/commands/docs"
+	loadtestcmd "github.com/msctl/msctl/internal/commands/loadtest"
 	newcmd "github.com/msctl/msctl/internal/commands/new"
 	probecmd "github.com/msctl/msctl/internal/commands/probe"
+	ratelimitcmd "github.com/msctl/msctl/internal/commands/ratelimit"
 	registrycmd "github.com/msctl/msctl/internal/commands/registry"
 	versioncmd "github.com/msctl/msctl/internal/commands/version"
 )
@@ -83,6 +85,8 @@ with named contexts (see msctl config --help). Every data command takes
 		deploycmd.NewCmd(f),
 		registrycmd.NewCmd(f),
 		compatcmd.NewCmd(f, nil),
+		loadtestcmd.NewCmd(f, nil),
+		ratelimitcmd.NewCmd(f),
 	)
 	return root
 }
