@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/fullstorydev/grpcurl"
 	"github.com/jhump/protoreflect/desc"
@@ -171,7 +172,7 @@ func (p *GRPCProber) rpcStatus(ctx context.Context, r *Result, st *status.Status
 	if p.opts.ExpectStatus.Match(int(c), r.Status, func(c int) bool { return c == 0 }) {
 		return
 	}
-	if c == codes.DeadlineExceeded && ctx.Err() != nil {
+	if c == codes.DeadlineExceeded && deadlinePassed(ctx) {
 		r.Fail(PhaseRPC, ClassTimeout, fmt.Errorf("no answer within --timeout: %s", st.Message()))
 		return
 	}
@@ -279,4 +280,16 @@ func (p *GRPCProber) nextWatch(ctx context.Context, md metadata.MD) (healthpb.He
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
+}
+
+// deadlinePassed reports whether the probe's own deadline has run out. The
+// transport can fail the stream with DeadlineExceeded a moment before the
+// context's timer marks it done, so a deadline at most a few milliseconds
+// away counts as passed.
+func deadlinePassed(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && time.Until(dl) < 10*time.Millisecond
 }
