@@ -5,7 +5,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/msctl/msctl/internal/config"
 	"github.com/msctl/msctl/internal/exitcode"
 	"github.com/msctl/msctl/internal/registry"
 )
@@ -19,17 +21,30 @@ import (
 // The adapters register themselves: the calling command package imports
 // internal/registry/all.
 func (f *Factory) RegistryOpener(cmd *cobra.Command) func() (registry.Registry, error) {
-	return func() (registry.Registry, error) {
-		r, err := f.Resolve(cmd.Flags())
-		if err != nil {
+	return func() (registry.Registry, error) { return f.OpenRegistry(cmd.Flags(), nil) }
+}
+
+// OpenRegistry opens the registry of the settings fs, the MSCTL_*
+// environment and the context resolve to, after edit (when not nil) has
+// changed them: a command that reads two registries (registry diff) sets
+// each one's kind and address. An error from edit is returned as it is; a
+// registry that cannot be opened is a usage error.
+func (f *Factory) OpenRegistry(fs *pflag.FlagSet, edit func(*config.Context) error) (registry.Registry, error) {
+	r, err := f.Resolve(fs)
+	if err != nil {
+		return nil, err
+	}
+	c := r.Context
+	if edit != nil {
+		if err := edit(&c); err != nil {
 			return nil, err
 		}
-		reg, err := registry.Open(r.Context)
-		if err != nil {
-			return nil, exitcode.UsageError(err, "")
-		}
-		return reg, nil
 	}
+	reg, err := registry.Open(c)
+	if err != nil {
+		return nil, exitcode.UsageError(err, "")
+	}
+	return reg, nil
 }
 
 // completionTimeout bounds how long shell completion waits for a registry.
