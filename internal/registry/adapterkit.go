@@ -118,6 +118,37 @@ func TLSConfig(c config.Context) (*tls.Config, error) {
 	return tc, nil
 }
 
+// Endpoint is what an adapter over HTTP or gRPC reads from a context
+// before it dials: the address and the client TLS settings.
+type Endpoint struct {
+	Address
+	// TLS is nil when the context sets no TLS settings.
+	TLS *tls.Config
+}
+
+// ParseEndpoint reads c's address (through ParseAddress, with
+// defaultHostPort) and TLS settings (through TLSConfig).
+func ParseEndpoint(c config.Context, defaultHostPort string) (Endpoint, error) {
+	a, err := ParseAddress(c.Address, defaultHostPort)
+	if err != nil {
+		return Endpoint{}, err
+	}
+	tlsc, err := TLSConfig(c)
+	if err != nil {
+		return Endpoint{}, err
+	}
+	return Endpoint{Address: a, TLS: tlsc}, nil
+}
+
+// URLScheme is "https" when the address says https:// or TLS settings are
+// given, else "http".
+func (e Endpoint) URLScheme() string {
+	if e.Scheme == "https" || e.TLS != nil {
+		return "https"
+	}
+	return "http"
+}
+
 // Token returns the context's token, read from TokenFile when Token is
 // empty.
 func Token(c config.Context) (string, error) {

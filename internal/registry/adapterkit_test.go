@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+
+	"github.com/msctl/msctl/internal/config"
 )
 
 func TestParseAddress(t *testing.T) {
@@ -81,5 +83,33 @@ func TestIsTLSVerification(t *testing.T) {
 		if got := IsTLSVerification(errors.New(msg)); got != want {
 			t.Errorf("IsTLSVerification(%q) = %t", msg, got)
 		}
+	}
+}
+
+func TestParseEndpointScheme(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		c    config.Context
+		want string
+	}{
+		{"plain", config.Context{Address: "10.0.0.1:8848"}, "http"},
+		{"https address", config.Context{Address: "https://10.0.0.1:8848"}, "https"},
+		{"tls settings", config.Context{Address: "10.0.0.1:8848", Insecure: true}, "https"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := ParseEndpoint(tt.c, "127.0.0.1:8848")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := e.URLScheme(); got != tt.want {
+				t.Errorf("URLScheme() = %q, want %q", got, tt.want)
+			}
+			if (e.TLS != nil) != tt.c.Insecure {
+				t.Errorf("TLS = %v with Insecure %v", e.TLS, tt.c.Insecure)
+			}
+		})
+	}
+	if _, err := ParseEndpoint(config.Context{CertFile: "only-cert.pem"}, "127.0.0.1:8848"); err == nil {
+		t.Error("a client certificate without a key was accepted")
 	}
 }

@@ -109,13 +109,9 @@ func RunPlan(opts *PlanOptions) error {
 	if err != nil {
 		return err
 	}
-	spec, err := opts.flags.spec()
+	p, err := opts.flags.plan()
 	if err != nil {
 		return err
-	}
-	p, err := deploy.Build(spec)
-	if err != nil {
-		return exitcode.UsageError(err, "")
 	}
 	if opts.SVG != "" {
 		if err := atomicfile.WriteFile(opts.SVG, []byte(deploy.SVG(p)), 0o644); err != nil {
@@ -271,13 +267,9 @@ func RunLint(opts *LintOptions) error {
 	if err := cmdutil.CheckEnum("fail-on", opts.FailOn, []string{"info", "warning", "error", "never"}); err != nil {
 		return err
 	}
-	spec, err := opts.flags.spec()
+	p, err := opts.flags.plan()
 	if err != nil {
 		return err
-	}
-	p, err := deploy.Build(spec)
-	if err != nil {
-		return exitcode.UsageError(err, "")
 	}
 	if format != output.FormatTable {
 		err = output.Write(opts.IO, format, struct {

@@ -78,6 +78,20 @@ func (o *specFlags) bind(cmd *cobra.Command, full bool) {
 	fl.StringVar(&o.CapacityHeadroom, "capacity-headroom", "", "spare cluster capacity as pods or % of replicas (checks blue-green's second copy)")
 }
 
+// plan builds the plan of the spec the flags describe; a spec the
+// planner refuses is a usage error too.
+func (o *specFlags) plan() (*deploy.Plan, error) {
+	spec, err := o.spec()
+	if err != nil {
+		return nil, err
+	}
+	p, err := deploy.Build(spec)
+	if err != nil {
+		return nil, exitcode.UsageError(err, "")
+	}
+	return p, nil
+}
+
 // spec resolves the layered values into a deploy.Spec; every problem is a
 // usage error naming the flag or file.
 func (o *specFlags) spec() (deploy.Spec, error) {

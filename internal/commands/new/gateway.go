@@ -4,7 +4,6 @@ import (
 	"errors"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/msctl/msctl/internal/cmdutil"
 	"github.com/msctl/msctl/internal/exitcode"
@@ -17,19 +16,7 @@ import (
 type GatewayOptions struct {
 	IO      *iostreams.IOStreams
 	Answers gateway.Answers
-	// Set records which answers came from flags, so that they override an
-	// --answers file or the lock.
-	Set         map[string]bool
-	AnswersFile string
-	Dir         string
-	Templates   string
-	DryRun      bool
-	Diff        bool
-	Force       bool
-	Upgrade     bool
-	Output      string
-	// Interactive asks the questions in a form (a terminal and no flags).
-	Interactive bool
+	ProjectOptions
 }
 
 func newGatewayCmd(f *cmdutil.Factory, runF func(*GatewayOptions) error) *cobra.Command {
@@ -84,18 +71,7 @@ name, route, answer or template.`,
 		Args:              cmdutil.RangeArgs(0, 1),
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Set = map[string]bool{}
-			cmd.Flags().Visit(func(fl *pflag.Flag) { opts.Set[fl.Name] = true })
-			if len(args) == 1 {
-				opts.Answers.Name = args[0]
-				opts.Set["name"] = true
-			}
-			if opts.Templates == "" {
-				if cfg, _, err := f.Config(); err == nil && cfg != nil {
-					opts.Templates = cfg.Templates
-				}
-			}
-			opts.Interactive = len(args) == 0 && cmd.Flags().NFlag() == 0 && opts.IO.CanPrompt()
+			opts.parse(f, opts.IO, cmd, args, &opts.Answers.Name)
 			if runF != nil {
 				return runF(opts)
 			}
@@ -110,31 +86,18 @@ name, route, answer or template.`,
 	fl.IntVar(&opts.Answers.HTTPPort, "http-port", 0, "HTTP port (default 8080)")
 	fl.Float64Var(&opts.Answers.RateLimit, "rate-limit", 0, "requests per second per client (default 100)")
 	fl.IntVar(&opts.Answers.RateBurst, "rate-burst", 0, "burst per client (default 50)")
-	fl.StringVar(&opts.Dir, "dir", "", "project folder (default ./NAME)")
-	fl.StringVar(&opts.AnswersFile, "answers", "", "YAML file with the answers")
-	fl.StringVar(&opts.Templates, "templates", "", "folder overriding the embedded templates (config: templates)")
-	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan; write nothing")
-	fl.BoolVar(&opts.Diff, "diff", false, "with --dry-run, print unified diffs")
-	fl.BoolVar(&opts.Force, "force", false, "overwrite msctl-owned files you edited")
-	fl.BoolVar(&opts.Upgrade, "upgrade", false, "re-render with the answers recorded in .msctl.lock")
-	cmdutil.AddOutputFlag(cmd, &opts.Output)
+	addProjectFlags(cmd, &opts.ProjectOptions)
 	cmdutil.RegisterEnum(cmd, "registry", gateway.Registries)
 	_ = cmd.RegisterFlagCompletionFunc("route", cobra.NoFileCompletions)
 	_ = cmd.RegisterFlagCompletionFunc("composite", cobra.NoFileCompletions)
-	_ = cmd.MarkFlagFilename("answers", "yaml", "yml")
-	_ = cmd.MarkFlagDirname("dir")
-	_ = cmd.MarkFlagDirname("templates")
 	return cmd
 }
 
 // RunGateway resolves the answers, plans, and writes unless --dry-run.
 func RunGateway(opts *GatewayOptions) error {
-	format, err := cmdutil.ParseOutput(opts.Output)
+	format, err := opts.start()
 	if err != nil {
 		return err
-	}
-	if opts.Diff && !opts.DryRun {
-		return exitcode.Usagef("--diff needs --dry-run")
 	}
 	a, err := resolveGatewayAnswers(opts)
 	if err != nil {
@@ -148,21 +111,7 @@ func RunGateway(opts *GatewayOptions) error {
 	if err != nil {
 		return inputErr(err)
 	}
-	if err := writePlan(opts.IO, format, plan, opts.DryRun); err != nil {
-		return err
-	}
-	if opts.DryRun && opts.Diff {
-		if err := plan.Diff(opts.IO.Out); err != nil {
-			return err
-		}
-	}
-	if len(plan.Conflicts()) > 0 {
-		return conflictError(plan)
-	}
-	if opts.DryRun {
-		return nil
-	}
-	if err := plan.Apply(); err != nil {
+	if wrote, err := opts.carryOut(opts.IO, format, plan); err != nil || !wrote {
 		return err
 	}
 	if format == output.FormatTable {
@@ -174,37 +123,10 @@ func RunGateway(opts *GatewayOptions) error {
 }
 
 func resolveGatewayAnswers(opts *GatewayOptions) (gateway.Answers, error) {
-	var a gateway.Answers
-	var err error
-	dir := opts.Dir
-	if dir == "" && opts.Set["name"] {
-		dir = opts.Answers.Name
-	}
-	switch {
-	case opts.Upgrade:
-		if dir == "" {
-			return a, exitcode.Usagef("--upgrade needs --dir or NAME")
-		}
-		if a, err = gateway.LockedAnswers(dir); err != nil {
-			return a, inputErr(err)
-		}
-		if opts.Dir == "" {
-			opts.Dir = dir
-		}
-	case opts.AnswersFile != "":
-		if a, err = gateway.LoadAnswersFile(opts.AnswersFile); err != nil {
-			return a, inputErr(err)
-		}
-	case opts.Interactive:
-		if a, err = askGateway(opts.IO); err != nil {
-			return a, err
-		}
-	case dir != "":
-		// Running again on a generated gateway: the recorded answers are
-		// the defaults, so that only the flags given change anything.
-		if locked, err := gateway.LockedAnswers(dir); err == nil {
-			a = locked
-		}
+	a, err := baseAnswers(&opts.ProjectOptions, opts.Answers.Name, gateway.LockedAnswers, gateway.LoadAnswersFile,
+		func() (gateway.Answers, error) { return askGateway(opts.IO) })
+	if err != nil {
+		return a, err
 	}
 	f, set := opts.Answers, opts.Set
 	if set["name"] {

@@ -46,7 +46,7 @@ func TestAnswersPrecedence(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "a.yaml")
 	os.WriteFile(file, []byte("name: fromfile\nprotocols: [grpc]\nregistry: none\nrate_burst: 7\n"), 0o644)
-	opts := &ServiceOptions{AnswersFile: file, Set: map[string]bool{"protocol": true}, Answers: service.Answers{Protocols: []string{"http"}}}
+	opts := &ServiceOptions{ProjectOptions: ProjectOptions{AnswersFile: file, Set: map[string]bool{"protocol": true}}, Answers: service.Answers{Protocols: []string{"http"}}}
 	a, err := resolveAnswers(opts)
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/msctl/msctl/internal/cmdutil"
 	"github.com/msctl/msctl/internal/exitcode"
@@ -25,21 +24,9 @@ func templatesFS() fs.FS { return templates.FS() }
 type ServiceOptions struct {
 	IO      *iostreams.IOStreams
 	Answers service.Answers
-	// Set records which answers came from flags, so that they override an
-	// --answers file or the lock.
-	Set         map[string]bool
-	AnswersFile string
-	Dir         string
-	Templates   string
-	DryRun      bool
-	Diff        bool
-	Force       bool
-	Upgrade     bool
-	Output      string
-	// Interactive asks the questions in a form (a terminal and no flags);
-	// Accessible asks them line by line ($ACCESSIBLE).
-	Interactive bool
-	Accessible  bool
+	ProjectOptions
+	// Accessible asks the form's questions line by line ($ACCESSIBLE).
+	Accessible bool
 }
 
 func newServiceCmd(f *cmdutil.Factory, runF func(*ServiceOptions) error) *cobra.Command {
@@ -83,21 +70,10 @@ name, answer or template.`,
 		Args:              cmdutil.RangeArgs(0, 1),
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Set = map[string]bool{}
-			cmd.Flags().Visit(func(fl *pflag.Flag) { opts.Set[fl.Name] = true })
-			if len(args) == 1 {
-				opts.Answers.Name = args[0]
-				opts.Set["name"] = true
-			}
+			opts.parse(f, opts.IO, cmd, args, &opts.Answers.Name)
 			if opts.Set["protocol"] {
 				opts.Answers.Protocols = splitList(protocols)
 			}
-			if opts.Templates == "" {
-				if cfg, _, err := f.Config(); err == nil && cfg != nil {
-					opts.Templates = cfg.Templates
-				}
-			}
-			opts.Interactive = len(args) == 0 && cmd.Flags().NFlag() == 0 && opts.IO.CanPrompt()
 			opts.Accessible = f.Getenv("ACCESSIBLE") != ""
 			if runF != nil {
 				return runF(opts)
@@ -114,20 +90,10 @@ name, answer or template.`,
 	fl.IntVar(&opts.Answers.GRPCPort, "grpc-port", 0, "gRPC port (default 9090)")
 	fl.Float64Var(&opts.Answers.RateLimit, "rate-limit", 0, "requests per second per client (default 100)")
 	fl.IntVar(&opts.Answers.RateBurst, "rate-burst", 0, "burst per client (default 50)")
-	fl.StringVar(&opts.Dir, "dir", "", "project folder (default ./NAME)")
-	fl.StringVar(&opts.AnswersFile, "answers", "", "YAML file with the answers")
-	fl.StringVar(&opts.Templates, "templates", "", "folder overriding the embedded templates (config: templates)")
-	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan; write nothing")
-	fl.BoolVar(&opts.Diff, "diff", false, "with --dry-run, print unified diffs")
-	fl.BoolVar(&opts.Force, "force", false, "overwrite msctl-owned files you edited")
-	fl.BoolVar(&opts.Upgrade, "upgrade", false, "re-render with the answers recorded in .msctl.lock")
-	cmdutil.AddOutputFlag(cmd, &opts.Output)
+	addProjectFlags(cmd, &opts.ProjectOptions)
 	cmdutil.RegisterEnum(cmd, "protocol", service.Names(service.Protocols))
 	cmdutil.RegisterEnum(cmd, "registry", service.Names(service.Registries))
 	cmdutil.RegisterEnum(cmd, "broker", service.Names(service.Brokers))
-	_ = cmd.MarkFlagFilename("answers", "yaml", "yml")
-	_ = cmd.MarkFlagDirname("dir")
-	_ = cmd.MarkFlagDirname("templates")
 	return cmd
 }
 
@@ -145,12 +111,9 @@ func splitList(vals []string) []string {
 
 // RunService resolves the answers, plans, and writes unless --dry-run.
 func RunService(opts *ServiceOptions) error {
-	format, err := cmdutil.ParseOutput(opts.Output)
+	format, err := opts.start()
 	if err != nil {
 		return err
-	}
-	if opts.Diff && !opts.DryRun {
-		return exitcode.Usagef("--diff needs --dry-run")
 	}
 	a, err := resolveAnswers(opts)
 	if err != nil {
@@ -164,24 +127,7 @@ func RunService(opts *ServiceOptions) error {
 	if err != nil {
 		return inputErr(err)
 	}
-	if err := writePlan(opts.IO, format, plan, opts.DryRun); err != nil {
-		return err
-	}
-	if opts.DryRun {
-		if opts.Diff {
-			if err := plan.Diff(opts.IO.Out); err != nil {
-				return err
-			}
-		}
-		if len(plan.Conflicts()) > 0 {
-			return conflictError(plan)
-		}
-		return nil
-	}
-	if len(plan.Conflicts()) > 0 {
-		return conflictError(plan)
-	}
-	if err := plan.Apply(); err != nil {
+	if wrote, err := opts.carryOut(opts.IO, format, plan); err != nil || !wrote {
 		return err
 	}
 	if format == output.FormatTable {
@@ -217,37 +163,10 @@ func hintGoGet(ios *iostreams.IOStreams, dir string, a service.Answers) {
 }
 
 func resolveAnswers(opts *ServiceOptions) (service.Answers, error) {
-	var a service.Answers
-	var err error
-	dir := opts.Dir
-	if dir == "" && opts.Set["name"] {
-		dir = opts.Answers.Name
-	}
-	switch {
-	case opts.Upgrade:
-		if dir == "" {
-			return a, exitcode.Usagef("--upgrade needs --dir or NAME")
-		}
-		if a, err = service.LockedAnswers(dir); err != nil {
-			return a, inputErr(err)
-		}
-	case opts.AnswersFile != "":
-		if a, err = service.LoadAnswersFile(opts.AnswersFile); err != nil {
-			return a, inputErr(err)
-		}
-	case opts.Interactive:
-		if a, err = askService(opts.IO, opts.Accessible); err != nil {
-			return a, err
-		}
-	case dir != "":
-		// Running again on a generated project: the recorded answers are
-		// the defaults, so that only the flags given change anything.
-		if locked, err := service.LockedAnswers(dir); err == nil {
-			a = locked
-		}
-	}
-	if opts.Dir == "" && dir != "" && opts.Upgrade {
-		opts.Dir = dir
+	a, err := baseAnswers(&opts.ProjectOptions, opts.Answers.Name, service.LockedAnswers, service.LoadAnswersFile,
+		func() (service.Answers, error) { return askService(opts.IO, opts.Accessible) })
+	if err != nil {
+		return a, err
 	}
 	override(&a, opts.Answers, opts.Set)
 	if a.Name == "" {

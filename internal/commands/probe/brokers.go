@@ -144,6 +144,5 @@ func RunBroker(ctx context.Context, opts *BrokerOptions) error {
 	if err != nil {
 		return exitcode.UsageError(err, "")
 	}
-	defer p.Close()
-	return exit(probe.Report(ctx, opts.IO, format, p, ro))
+	return opts.report(ctx, format, ro, p, false)
 }

@@ -149,9 +149,5 @@ func RunGRPC(ctx context.Context, opts *GRPCOptions) error {
 	if err != nil {
 		return exitcode.UsageError(err, "see `msctl probe grpc --help`")
 	}
-	defer p.Close()
-	if opts.TLS.Insecure {
-		warnInsecure(opts.IO)
-	}
-	return exit(probe.Report(ctx, opts.IO, format, p, ro))
+	return opts.report(ctx, format, ro, p, opts.TLS.Insecure)
 }

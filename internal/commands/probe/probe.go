@@ -3,6 +3,7 @@
 package probe
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -119,6 +120,17 @@ func (o *CommonOptions) runOptions() (output.Format, probe.RunOptions, probe.Sta
 		return "", ro, nil, exitcode.Usagef("invalid --expect-status: %v", err)
 	}
 	return format, ro, m, nil
+}
+
+// report runs p as ro says, prints the results in format and turns them
+// into the exit code, then closes p. insecure (--insecure) first warns on
+// stderr that the server's certificate goes unverified.
+func (o *CommonOptions) report(ctx context.Context, format output.Format, ro probe.RunOptions, p probe.Prober, insecure bool) error {
+	defer p.Close()
+	if insecure {
+		warnInsecure(o.IO)
+	}
+	return exit(probe.Report(ctx, o.IO, format, p, ro))
 }
 
 // exit turns the probes' exit code into the command's error: the results

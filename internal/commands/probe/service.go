@@ -3,7 +3,6 @@ package probe
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -63,17 +62,7 @@ service 1.`,
 		ValidArgsFunction: completeServices(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Service = args[0]
-			opts.Open = func() (registry.Registry, error) {
-				r, err := f.Resolve(cmd.Flags())
-				if err != nil {
-					return nil, err
-				}
-				reg, err := registry.Open(r.Context)
-				if err != nil {
-					return nil, exitcode.UsageError(err, "")
-				}
-				return reg, nil
-			}
+			opts.Open = f.RegistryOpener(cmd)
 			if runF != nil {
 				return runF(opts)
 			}
@@ -97,33 +86,11 @@ service 1.`,
 }
 
 // completeServices completes a service name from the configured registry,
-// giving up after two seconds and staying silent on any error: completion
-// must never print into the user's shell or hang it.
+// described by its number of instances.
 func completeServices(f *cmdutil.Factory) cobra.CompletionFunc {
-	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		if len(args) > 0 {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		r, err := f.Resolve(cmd.Flags())
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		reg, err := registry.Open(r.Context)
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		svcs, err := reg.Services(ctx, registry.Query{})
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		var out []cobra.Completion
-		for _, s := range svcs {
-			out = append(out, cobra.CompletionWithDesc(s.Name, fmt.Sprintf("%d instances", s.Instances)))
-		}
-		return out, cobra.ShellCompDirectiveNoFileComp
-	}
+	return f.CompleteServices(1, func(s registry.Service) string {
+		return fmt.Sprintf("%d instances", s.Instances)
+	})
 }
 
 // RunService probes every instance and prints the results.

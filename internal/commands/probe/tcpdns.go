@@ -58,7 +58,7 @@ func RunTCP(ctx context.Context, opts *TCPOptions) error {
 	if err != nil {
 		return exitcode.UsageError(err, "")
 	}
-	return exit(probe.Report(ctx, opts.IO, format, p, ro))
+	return opts.report(ctx, format, ro, p, false)
 }
 
 // DNSOptions are the parsed flags of `msctl probe dns`.
@@ -122,5 +122,5 @@ func RunDNS(ctx context.Context, opts *DNSOptions) error {
 	if err != nil {
 		return exitcode.UsageError(err, "")
 	}
-	return exit(probe.Report(ctx, opts.IO, format, p, ro))
+	return opts.report(ctx, format, ro, p, false)
 }

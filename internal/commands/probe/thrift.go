@@ -79,5 +79,5 @@ func RunThrift(ctx context.Context, opts *ThriftOptions) error {
 	if err != nil {
 		return exitcode.UsageError(err, "")
 	}
-	return exit(probe.Report(ctx, opts.IO, format, p, ro))
+	return opts.report(ctx, format, ro, p, false)
 }

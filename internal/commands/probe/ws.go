@@ -78,9 +78,5 @@ func RunWS(ctx context.Context, opts *WSOptions) error {
 	if err != nil {
 		return exitcode.UsageError(err, "")
 	}
-	defer p.Close()
-	if opts.TLS.Insecure {
-		warnInsecure(opts.IO)
-	}
-	return exit(probe.Report(ctx, opts.IO, format, p, ro))
+	return opts.report(ctx, format, ro, p, opts.TLS.Insecure)
 }

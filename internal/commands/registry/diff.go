@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/msctl/msctl/internal/cmdutil"
+	"github.com/msctl/msctl/internal/config"
 	"github.com/msctl/msctl/internal/exitcode"
 	"github.com/msctl/msctl/internal/iostreams"
 	"github.com/msctl/msctl/internal/output"
@@ -64,21 +65,14 @@ instance-only-in-to, health-differs.`,
 	cmdutil.RegisterEnum(cmd, "from", []string{"consul://", "etcd://", "zk://", "nacos://", "eureka://", "k8s://", "serf://", "cloudmap://", "dns://"})
 	cmdutil.RegisterEnum(cmd, "to", []string{"consul://", "etcd://", "zk://", "nacos://", "eureka://", "k8s://", "serf://", "cloudmap://", "dns://"})
 	opts.OpenURL = func(u string) (registry.Registry, error) {
-		r, err := f.Resolve(cmd.Flags())
-		if err != nil {
-			return nil, err
-		}
-		c := r.Context
-		kind, addr, ok := strings.Cut(u, "://")
-		if !ok || kind == "" {
-			return nil, exitcode.Usagef("invalid registry URL %q: use KIND://ADDRESS, e.g. consul://127.0.0.1:8500", u)
-		}
-		c.Registry, c.Address = kind, addr
-		reg, err := registry.Open(c)
-		if err != nil {
-			return nil, exitcode.UsageError(err, "")
-		}
-		return reg, nil
+		return f.OpenRegistry(cmd.Flags(), func(c *config.Context) error {
+			kind, addr, ok := strings.Cut(u, "://")
+			if !ok || kind == "" {
+				return exitcode.Usagef("invalid registry URL %q: use KIND://ADDRESS, e.g. consul://127.0.0.1:8500", u)
+			}
+			c.Registry, c.Address = kind, addr
+			return nil
+		})
 	}
 	cmdutil.AddOutputFlag(cmd, &opts.Output)
 	return cmd

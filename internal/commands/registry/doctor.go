@@ -99,13 +99,12 @@ func RunDoctor(opts *DoctorOptions) error {
 	if err := cmdutil.CheckEnum("fail-on", opts.FailOn, failOnValues); err != nil {
 		return err
 	}
-	reg, err := opts.Conn.Open()
+	// --timeout bounds each exchange with an unresponsive registry; the
+	// whole diagnosis of many services gets several of them.
+	reg, ctx, cancel, err := opts.Conn.open(opts.Ctx, 6)
 	if err != nil {
 		return err
 	}
-	// --timeout bounds each exchange with an unresponsive registry; the
-	// whole diagnosis of many services gets several of them.
-	ctx, cancel := context.WithTimeout(ctxOf(opts.Ctx), 6*opts.Conn.Timeout)
 	defer cancel()
 	do := doctor.Options{ZombieAfter: opts.ZombieAfter, Probe: !opts.NoProbe, ProbeTimeout: opts.ProbeTimeout, Now: opts.Now}
 	if opts.Service != "" {

@@ -63,11 +63,10 @@ func RunInstances(opts *InstancesOptions) error {
 	if err != nil {
 		return err
 	}
-	reg, err := opts.Conn.Open()
+	reg, ctx, cancel, err := opts.Conn.open(opts.Ctx, 1)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctxOf(opts.Ctx), opts.Conn.Timeout)
 	defer cancel()
 	return registry.ExitError(inspect.ListInstances(ctx, opts.IO, reg, opts.Service, format))
 }

@@ -126,11 +126,10 @@ func RunRegister(opts *RegisterOptions) error {
 		return exitcode.Usagef("give at most one of --check-http, --check-tcp, --check-grpc, --check-ttl")
 	}
 	r.Checks = checks
-	reg, err := opts.Conn.Open()
+	reg, ctx, cancel, err := opts.Conn.open(opts.Ctx, 1)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctxOf(opts.Ctx), opts.Conn.Timeout)
 	defer cancel()
 	return repair.Register(ctx, opts.IO, reg, r, repair.Options{DryRun: opts.DryRun, Yes: opts.Yes, Format: format})
 }
@@ -188,11 +187,10 @@ func RunDeregister(opts *DeregisterOptions) error {
 	if err != nil {
 		return err
 	}
-	reg, err := opts.Conn.Open()
+	reg, ctx, cancel, err := opts.Conn.open(opts.Ctx, 1)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctxOf(opts.Ctx), opts.Conn.Timeout)
 	defer cancel()
 	return repair.Deregister(ctx, opts.IO, reg, opts.Service, opts.ID, repair.Options{DryRun: opts.DryRun, Yes: opts.Yes, Format: format})
 }

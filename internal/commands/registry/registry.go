@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/msctl/msctl/internal/cmdutil"
-	"github.com/msctl/msctl/internal/exitcode"
 	"github.com/msctl/msctl/internal/registry"
 	_ "github.com/msctl/msctl/internal/registry/all" // every adapter
 )
@@ -58,71 +57,41 @@ type Conn struct {
 func addConn(f *cmdutil.Factory, cmd *cobra.Command, c *Conn) {
 	cmdutil.AddRegistryFlags(cmd)
 	cmd.Flags().DurationVar(&c.Timeout, "timeout", 5*time.Second, "give up on an unresponsive registry after this long")
-	c.Open = func() (registry.Registry, error) {
-		r, err := f.Resolve(cmd.Flags())
-		if err != nil {
-			return nil, err
-		}
-		reg, err := registry.Open(r.Context)
-		if err != nil {
-			return nil, exitcode.UsageError(err, "")
-		}
-		return reg, nil
-	}
+	c.Open = f.RegistryOpener(cmd)
 }
 
-// completeServices completes a service name from the configured registry.
-// It gives up after two seconds and stays silent on any error: completion
-// must never print into the user's shell or hang it.
-func completeServices(f *cmdutil.Factory, maxArgs int) cobra.CompletionFunc {
-	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		if len(args) >= maxArgs {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		r, err := f.Resolve(cmd.Flags())
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		reg, err := registry.Open(r.Context)
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		svcs, err := reg.Services(ctx, registry.Query{})
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		var out []cobra.Completion
-		for _, s := range svcs {
-			out = append(out, cobra.CompletionWithDesc(s.Name, describe(s)))
-		}
-		return out, cobra.ShellCompDirectiveNoFileComp
+// open opens the registry and bounds parent by n times --timeout: n is 1
+// for a command that makes one request, more for one that makes several.
+// The caller must call cancel.
+func (c Conn) open(parent context.Context, n int) (reg registry.Registry, ctx context.Context, cancel context.CancelFunc, err error) {
+	reg, err = c.Open()
+	if err != nil {
+		return nil, nil, nil, err
 	}
+	ctx, cancel = context.WithTimeout(ctxOf(parent), time.Duration(n)*c.Timeout)
+	return reg, ctx, cancel, nil
+}
+
+// completeServices completes a service name from the configured registry,
+// described by its instance counts by health.
+func completeServices(f *cmdutil.Factory, maxArgs int) cobra.CompletionFunc {
+	return f.CompleteServices(maxArgs, describe)
 }
 
 // completeInstances completes the instance IDs of service, as
 // completeServices does for services.
 func completeInstances(f *cmdutil.Factory, cmd *cobra.Command, service string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	r, err := f.Resolve(cmd.Flags())
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	reg, err := registry.Open(r.Context)
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	ins, err := reg.Instances(ctx, service)
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	var out []cobra.Completion
-	for _, in := range ins {
-		out = append(out, cobra.CompletionWithDesc(in.ID, fmt.Sprintf("%s:%d %s", in.Address, in.Port, in.Health)))
-	}
-	return out, cobra.ShellCompDirectiveNoFileComp
+	return f.CompleteFromRegistry(cmd, func(ctx context.Context, reg registry.Registry) ([]cobra.Completion, error) {
+		ins, err := reg.Instances(ctx, service)
+		if err != nil {
+			return nil, err
+		}
+		var out []cobra.Completion
+		for _, in := range ins {
+			out = append(out, cobra.CompletionWithDesc(in.ID, fmt.Sprintf("%s:%d %s", in.Address, in.Port, in.Health)))
+		}
+		return out, nil
+	})
 }
 
 func describe(s registry.Service) string {

@@ -66,11 +66,10 @@ func RunServices(opts *ServicesOptions) error {
 	if err != nil {
 		return err
 	}
-	reg, err := opts.Conn.Open()
+	reg, ctx, cancel, err := opts.Conn.open(opts.Ctx, 1)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctxOf(opts.Ctx), opts.Conn.Timeout)
 	defer cancel()
 	err = inspect.ListServices(ctx, opts.IO, reg, registry.Query{Tag: opts.Tag, Filter: opts.Filter}, format)
 	return registry.ExitError(err)

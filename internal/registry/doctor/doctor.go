@@ -12,7 +12,6 @@ package doctor
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -165,7 +164,7 @@ func Diagnose(ctx context.Context, reg registry.Registry, opts Options) (*Report
 		}
 	}
 
-	instances, err := readInstances(ctx, reg, opts)
+	instances, err := registry.ReadInstances(ctx, reg, opts.Services, opts.Concurrency)
 	if err != nil {
 		return nil, err
 	}
@@ -240,62 +239,6 @@ func Diagnose(ctx context.Context, reg registry.Registry, opts Options) (*Report
 func (r *Report) add(f Finding) {
 	r.Findings = append(r.Findings, f)
 	r.Counts[f.Severity]++
-}
-
-// readInstances returns the instances of the services to diagnose.
-func readInstances(ctx context.Context, reg registry.Registry, opts Options) (map[string][]registry.Instance, error) {
-	out := map[string][]registry.Instance{}
-	explicit := len(opts.Services) > 0
-	if !explicit {
-		if bulk, ok := reg.(registry.AllInstancesSource); ok {
-			all, err := bulk.AllInstances(ctx)
-			if err != nil {
-				return nil, err
-			}
-			for _, in := range all {
-				out[in.Service] = append(out[in.Service], in)
-			}
-			return out, nil
-		}
-		svcs, err := reg.Services(ctx, registry.Query{})
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range svcs {
-			opts.Services = append(opts.Services, s.Name)
-		}
-	}
-	var (
-		mu       sync.Mutex
-		wg       sync.WaitGroup
-		firstErr error
-	)
-	sem := make(chan struct{}, opts.Concurrency)
-	for _, name := range opts.Services {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			ins, err := reg.Instances(ctx, name)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case errors.Is(err, registry.ErrServiceNotFound) && !explicit:
-				// A service listed a moment ago may have gone: an empty
-				// service, diagnosed as having no instances.
-				out[name] = nil
-			case err != nil:
-				if firstErr == nil {
-					firstErr = err
-				}
-			default:
-				out[name] = ins
-			}
-		}()
-	}
-	wg.Wait()
-	return out, firstErr
 }
 
 func fmtCount(n int, what string) string {

@@ -60,18 +60,11 @@ type Registry struct {
 // HOST:PORT[,HOST:PORT...][/PREFIX], the token is "user:password" when the
 // cluster has authentication on.
 func Open(c config.Context) (registry.Registry, error) {
-	a, err := registry.ParseAddress(c.Address, DefaultAddress)
+	a, err := registry.ParseEndpoint(c, DefaultAddress)
 	if err != nil {
 		return nil, err
 	}
-	tlsc, err := registry.TLSConfig(c)
-	if err != nil {
-		return nil, err
-	}
-	scheme := "http://"
-	if a.Scheme == "https" || tlsc != nil {
-		scheme = "https://"
-	}
+	scheme := a.URLScheme() + "://"
 	// The path is the key prefix as written, leading slash included
 	// (etcd://host:2379/services reads /services/...); a prefix without
 	// one, as the naming convention's targets often are, is given as
@@ -95,7 +88,7 @@ func Open(c config.Context) (registry.Registry, error) {
 	r.cfg = clientv3.Config{
 		Endpoints:   r.endpoints,
 		DialTimeout: 5 * time.Second,
-		TLS:         tlsc,
+		TLS:         a.TLS,
 		Logger:      zap.NewNop(),
 	}
 	tok, err := registry.Token(c)

@@ -44,25 +44,18 @@ type Registry struct {
 // Open reads the settings: the address is HOST:PORT[/BASE] (base /eureka
 // unless given), the token "user:password" for HTTP basic auth.
 func Open(c config.Context) (registry.Registry, error) {
-	a, err := registry.ParseAddress(c.Address, DefaultAddress)
+	a, err := registry.ParseEndpoint(c, DefaultAddress)
 	if err != nil {
 		return nil, err
 	}
-	tlsc, err := registry.TLSConfig(c)
-	if err != nil {
-		return nil, err
-	}
-	scheme := "http"
-	if a.Scheme == "https" || tlsc != nil {
-		scheme = "https"
-	}
+	scheme := a.URLScheme()
 	p := strings.TrimSuffix(a.Path, "/")
 	if p == "" {
 		p = "/eureka"
 	}
 	r := &Registry{
 		base: scheme + "://" + a.Hosts[0] + p,
-		http: &http.Client{Transport: &http.Transport{TLSClientConfig: tlsc, Proxy: http.ProxyFromEnvironment}},
+		http: &http.Client{Transport: &http.Transport{TLSClientConfig: a.TLS, Proxy: http.ProxyFromEnvironment}},
 		now:  time.Now,
 	}
 	tok, err := registry.Token(c)

@@ -58,24 +58,17 @@ type Registry struct {
 // --namespace is the namespace id. A token "user:password" logs in through
 // /nacos/v1/auth/login; any other token is sent as the accessToken.
 func Open(c config.Context) (registry.Registry, error) {
-	a, err := registry.ParseAddress(c.Address, DefaultAddress)
+	a, err := registry.ParseEndpoint(c, DefaultAddress)
 	if err != nil {
 		return nil, err
 	}
-	tlsc, err := registry.TLSConfig(c)
-	if err != nil {
-		return nil, err
-	}
-	scheme := "http"
-	if a.Scheme == "https" || tlsc != nil {
-		scheme = "https"
-	}
+	scheme := a.URLScheme()
 	r := &Registry{
 		base:      scheme + "://" + a.Hosts[0],
 		namespace: c.Namespace,
 		group:     DefaultGroup,
 		apiV2:     a.Query.Get("api") == "v2",
-		http:      &http.Client{Transport: &http.Transport{TLSClientConfig: tlsc, Proxy: http.ProxyFromEnvironment}},
+		http:      &http.Client{Transport: &http.Transport{TLSClientConfig: a.TLS, Proxy: http.ProxyFromEnvironment}},
 	}
 	if g := a.Query.Get("group"); g != "" {
 		r.group = g

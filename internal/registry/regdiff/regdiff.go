@@ -7,12 +7,10 @@ package regdiff
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"sort"
 	"strconv"
-	"sync"
 
 	"github.com/msctl/msctl/internal/registry"
 )
@@ -38,47 +36,10 @@ type Result struct {
 	Differences []Difference `json:"differences"`
 }
 
-// Snapshot reads every instance of every service of reg.
+// Snapshot reads every instance of every service of reg, eight services
+// at a time (through registry.ReadInstances).
 func Snapshot(ctx context.Context, reg registry.Registry) (map[string][]registry.Instance, error) {
-	out := map[string][]registry.Instance{}
-	if bulk, ok := reg.(registry.AllInstancesSource); ok {
-		all, err := bulk.AllInstances(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, in := range all {
-			out[in.Service] = append(out[in.Service], in)
-		}
-		return out, nil
-	}
-	svcs, err := reg.Services(ctx, registry.Query{})
-	if err != nil {
-		return nil, err
-	}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	var firstErr error
-	sem := make(chan struct{}, 8)
-	for _, s := range svcs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			ins, err := reg.Instances(ctx, s.Name)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && !errors.Is(err, registry.ErrServiceNotFound) {
-				if firstErr == nil {
-					firstErr = err
-				}
-				return
-			}
-			out[s.Name] = ins
-		}()
-	}
-	wg.Wait()
-	return out, firstErr
+	return registry.ReadInstances(ctx, reg, nil, 8)
 }
 
 // Compare lists the differences between two snapshots, sorted by service

@@ -1,0 +1,67 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// ReadInstances reads the instances of services, by service name, with at
+// most concurrency requests at once. No services means every service of
+// reg: read in one call when reg is an AllInstancesSource, else listed and
+// read one by one, and then a service that has gone since it was listed
+// is an empty service rather than an error. A service named in services
+// that is not found is ErrServiceNotFound. The first other error is
+// returned with what was read.
+func ReadInstances(ctx context.Context, reg Registry, services []string, concurrency int) (map[string][]Instance, error) {
+	out := map[string][]Instance{}
+	explicit := len(services) > 0
+	if !explicit {
+		if bulk, ok := reg.(AllInstancesSource); ok {
+			all, err := bulk.AllInstances(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, in := range all {
+				out[in.Service] = append(out[in.Service], in)
+			}
+			return out, nil
+		}
+		svcs, err := reg.Services(ctx, Query{})
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range svcs {
+			services = append(services, s.Name)
+		}
+	}
+	var (
+		mu       sync.Mutex
+		wg       sync.WaitGroup
+		firstErr error
+	)
+	sem := make(chan struct{}, concurrency)
+	for _, name := range services {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			ins, err := reg.Instances(ctx, name)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case errors.Is(err, ErrServiceNotFound) && !explicit:
+				out[name] = nil
+			case err != nil:
+				if firstErr == nil {
+					firstErr = err
+				}
+			default:
+				out[name] = ins
+			}
+		}()
+	}
+	wg.Wait()
+	return out, firstErr
+}
