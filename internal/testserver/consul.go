@@ -3,11 +3,14 @@ package testserver
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -31,6 +34,9 @@ type Consul struct {
 	cmd  *exec.Cmd
 	logs *lockedBuffer
 	done chan struct{}
+	// identity is a random node-meta value that proves an answer on
+	// HTTPAddr comes from this agent.
+	identity string
 }
 
 // ConsulOptions adjust the agent.
@@ -101,10 +107,12 @@ func startConsulAgent(opts ConsulOptions) (*Consul, error) {
 		NodeName:    opts.NodeName,
 		logs:        &lockedBuffer{},
 		done:        make(chan struct{}),
+		identity:    fmt.Sprintf("%016x", rand.Uint64()),
 	}
 	args := []string{"agent",
 		"-client", "127.0.0.1", "-bind", "127.0.0.1", "-advertise", "127.0.0.1",
 		"-node", opts.NodeName,
+		"-node-meta", identityMetaKey + ":" + c.identity,
 		"-http-port", fmt.Sprint(ports[0]),
 		"-dns-port", fmt.Sprint(ports[1]),
 		"-grpc-port", fmt.Sprint(ports[2]),
@@ -180,6 +188,15 @@ func (c *Consul) waitReady(ctx context.Context, needLeader bool) error {
 		last = string(b)
 		leader := strings.Trim(strings.TrimSpace(last), `"`)
 		if resp.StatusCode == 200 && (leader != "" || !needLeader) {
+			// Make sure it is our agent that answers, not another test's
+			// that took our HTTP port first (ours then exits).
+			if mine, err := c.ownsHTTPPort(client); err != nil || !mine {
+				if err == nil {
+					return fmt.Errorf("address already in use: another agent answers on %s", c.HTTPAddr)
+				}
+				last = err.Error()
+				continue
+			}
 			if needLeader {
 				return nil
 			}
@@ -190,6 +207,67 @@ func (c *Consul) waitReady(ctx context.Context, needLeader bool) error {
 		}
 	}
 }
+
+// ownsHTTPPort reports whether the agent answering on HTTPAddr carries this
+// agent's identity in its node metadata.
+func (c *Consul) ownsHTTPPort(client *http.Client) (bool, error) {
+	resp, err := client.Get("http://" + c.HTTPAddr + "/v1/agent/self")
+	if err != nil {
+		return false, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusForbidden {
+		// An agent with ACLs on does not show itself to anonymous
+		// callers: ask the kernel who listens on the port instead.
+		return listensOn(c.cmd.Process.Pid, c.HTTPAddr)
+	}
+	var self struct {
+		Meta map[string]string
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&self); err != nil {
+		return false, fmt.Errorf("reading /v1/agent/self: %w", err)
+	}
+	return self.Meta[identityMetaKey] == c.identity, nil
+}
+
+// listensOn reports whether process pid holds the TCP socket listening on
+// addr (127.0.0.1:PORT), from /proc/net/tcp and the process's descriptors.
+func listensOn(pid int, addr string) (bool, error) {
+	_, portText, _ := strings.Cut(addr, ":")
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return false, err
+	}
+	b, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		return false, err
+	}
+	want := fmt.Sprintf("0100007F:%04X", port)
+	inode := ""
+	for _, line := range strings.Split(string(b), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) > 9 && f[1] == want && f[3] == "0A" { // 0A: LISTEN
+			inode = f[9]
+			break
+		}
+	}
+	if inode == "" {
+		return false, nil
+	}
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		return false, err
+	}
+	for _, fd := range fds {
+		if link, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && link == "socket:["+inode+"]" {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// identityMetaKey is the node-meta key that tells test agents apart.
+const identityMetaKey = "msctl_test_agent"
 
 // Logs returns what the agent has printed so far.
 func (c *Consul) Logs() string { return c.logs.String() }

@@ -10,6 +10,7 @@ package testserver
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -50,25 +51,37 @@ func Find(name string) (string, error) {
 	return "", &MissingError{Name: name}
 }
 
-// FreePorts reserves n distinct free TCP ports on 127.0.0.1. The listeners
-// are closed before returning, so a port could in principle be taken again
-// before the server binds it; all are held until every one is chosen so that
-// at least they never collide with each other.
+// FreePorts reserves n distinct free ports on 127.0.0.1, each free for both
+// TCP and UDP (Consul's DNS port needs both). They are picked at random
+// below Linux's ephemeral range (32768 and up), where the kernel never hands
+// out ports to outgoing connections or to other tests' ":0" listeners, so a
+// port is very unlikely to be taken between this call and the server
+// binding it. The listeners are held until all n are chosen, so the ports
+// never collide with each other.
 func FreePorts(n int) ([]int, error) {
 	ports := make([]int, 0, n)
-	var ls []net.Listener
+	var closers []func()
 	defer func() {
-		for _, l := range ls {
-			l.Close()
+		for _, c := range closers {
+			c()
 		}
 	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("reserving a port: %w", err)
+	for tries := 0; len(ports) < n; tries++ {
+		if tries > 2000 {
+			return nil, fmt.Errorf("reserving %d ports: no free port found below 32768", n)
 		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		port := 20000 + rand.IntN(12000)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			l.Close()
+			continue
+		}
+		closers = append(closers, func() { l.Close(); u.Close() })
+		ports = append(ports, port)
 	}
 	return ports, nil
 }
