@@ -13,7 +13,19 @@ msctl="$repo/bin/msctl"
 work=$(mktemp -d)
 pids=()
 cleanup() {
+	# SIGINT first (services deregister, Consul leaves); background jobs of a
+	# non-interactive shell may ignore it, so TERM and then KILL whatever is
+	# still running a few seconds later. The demo never hangs on exit.
 	for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+	for _ in $(seq 50); do
+		alive=0
+		for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+		[ "$alive" = 0 ] && break
+		sleep 0.1
+	done
+	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	sleep 0.5
+	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	rm -rf "$work"
 }

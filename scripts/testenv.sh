@@ -26,6 +26,7 @@ SERF_VERSION=v0.10.2
 # (with a warm module cache; more on a fresh one).
 BUF_VERSION=v1.75.0
 OASDIFF_VERSION=v1.37.0
+GRPCURL_VERSION=v1.9.4
 
 have_version() { # have_version BIN PATTERN: BIN exists and its --version matches
 	[ -x "$1" ] && "$1" version 2>/dev/null | grep "$2" >/dev/null
@@ -48,6 +49,16 @@ goreleaser() {
 	fi
 	log "goreleaser $GORELEASER_VERSION: installing from the Go module proxy (a few minutes)"
 	GOBIN="$bin" go install "github.com/goreleaser/goreleaser/v2@$GORELEASER_VERSION"
+}
+
+# grpcurl is the peer msctl probe grpc's output is compared with.
+grpcurl() {
+	if [ -x "$bin/grpcurl" ] && "$bin/grpcurl" -version 2>&1 | grep "${GRPCURL_VERSION#v}" >/dev/null; then
+		log "grpcurl $GRPCURL_VERSION: cached in $bin"
+		return
+	fi
+	log "grpcurl $GRPCURL_VERSION: installing from the Go module proxy"
+	GOBIN="$bin" go install -ldflags "-X main.version=$GRPCURL_VERSION" "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL_VERSION"
 }
 
 buf() {
@@ -144,7 +155,17 @@ rabbitmq() { # RabbitMQ for msctl new's amqp variant (testserver.StartRabbitMQ)
 	systemctl stop rabbitmq-server 2>/dev/null || service rabbitmq-server stop 2>/dev/null || true
 }
 
-all=(consul goreleaser etcd zookeeper serf buf oasdiff rabbitmq)
+# ActiveMQ 5 for msctl probe stomp (probeserver.StartActiveMQ runs it).
+activemq() {
+	if [ -f /usr/share/activemq/bin/activemq.jar ] && command -v java >/dev/null; then
+		log "activemq: installed"
+		return
+	fi
+	log "activemq: installing the Debian package"
+	apt_install activemq
+}
+
+all=(consul goreleaser etcd zookeeper serf buf oasdiff rabbitmq grpcurl activemq)
 # Optional parts, only installed when named.
 optional=(loadpeers)
 parts=("$@")

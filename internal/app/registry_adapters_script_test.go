@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os/exec"
 	"path"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -13,6 +14,9 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/msctl/msctl/internal/testserver"
 )
@@ -169,6 +173,60 @@ func registryAdapterCmds() map[string]scriptCmd {
 			ts.Setenv("NACOS_ADDR", f.Addr)
 			ts.Setenv("MSCTL_REGISTRY", "nacos")
 			ts.Setenv("MSCTL_ADDRESS", f.Addr)
+		}),
+		// start-fake-kubernetes starts testserver.FakeKubernetes and
+		// points KUBECONFIG at it (context "shop", namespace shop), with
+		// checkout: checkout-1 ready, checkout-2 terminating but serving,
+		// checkout-3 not ready; cart: no endpoints.
+		"start-fake-kubernetes": positive("start-fake-kubernetes", func(ts *testscript.TestScript, _ bool, _ []string) {
+			f := testserver.NewFakeKubernetes()
+			ts.Defer(f.Close)
+			t, no := true, false
+			ep := func(pod, ip string, ready, serving, terminating *bool) discoveryv1.Endpoint {
+				node := "node-" + pod[len(pod)-1:]
+				return discoveryv1.Endpoint{Addresses: []string{ip}, NodeName: &node,
+					TargetRef:  &corev1.ObjectReference{Kind: "Pod", Name: pod, Namespace: "shop"},
+					Conditions: discoveryv1.EndpointConditions{Ready: ready, Serving: serving, Terminating: terminating}}
+			}
+			name, port := "http", int32(8080)
+			slice := func(svc, n string, eps ...discoveryv1.Endpoint) discoveryv1.EndpointSlice {
+				return discoveryv1.EndpointSlice{
+					ObjectMeta:  metav1.ObjectMeta{Name: n, Namespace: "shop", Labels: map[string]string{"kubernetes.io/service-name": svc}},
+					AddressType: discoveryv1.AddressTypeIPv4, Endpoints: eps,
+					Ports: []discoveryv1.EndpointPort{{Name: &name, Port: &port}}}
+			}
+			f.Add(slice("checkout", "checkout-a",
+				ep("checkout-1", "10.1.0.1", &t, &t, &no),
+				ep("checkout-2", "10.1.0.2", &no, &t, &t),
+				ep("checkout-3", "10.1.0.3", &no, &no, &no)),
+				slice("cart", "cart-a"))
+			kc := filepath.Join(ts.Getenv("WORK"), "kubeconfig")
+			ts.Check(f.WriteKubeconfig(kc, "shop", "shop"))
+			ts.Setenv("KUBECONFIG", kc)
+			ts.Setenv("MSCTL_REGISTRY", "k8s")
+			ts.Setenv("MSCTL_ADDRESS", "")
+		}),
+		// start-fake-cloudmap starts testserver.FakeCloudMap with namespace
+		// shop.local: checkout (i-1 HEALTHY v5.0.0, i-2 UNHEALTHY v5.1.0,
+		// i-3 UNKNOWN) and cart (no instances); AWS credentials come from
+		// the environment, CLOUDMAP_URL is the endpoint.
+		"start-fake-cloudmap": positive("start-fake-cloudmap", func(ts *testscript.TestScript, _ bool, _ []string) {
+			f := testserver.NewFakeCloudMap("AKIDSCRIPT")
+			ts.Defer(f.Close)
+			f.AddNamespace("ns-shop", "shop.local")
+			f.AddInstance("ns-shop", "checkout", "i-1", "HEALTHY", map[string]string{"AWS_INSTANCE_IPV4": "10.2.0.1", "AWS_INSTANCE_PORT": "8080", "version": "5.0.0"})
+			f.AddInstance("ns-shop", "checkout", "i-2", "UNHEALTHY", map[string]string{"AWS_INSTANCE_IPV4": "10.2.0.2", "AWS_INSTANCE_PORT": "8080", "version": "5.1.0"})
+			f.AddInstance("ns-shop", "checkout", "i-3", "UNKNOWN", map[string]string{"AWS_INSTANCE_IPV4": "10.2.0.3", "AWS_INSTANCE_PORT": "8080"})
+			f.AddService("ns-shop", "cart")
+			work := ts.Getenv("WORK")
+			for k, v := range map[string]string{
+				"AWS_ACCESS_KEY_ID": "AKIDSCRIPT", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_REGION": "us-east-1",
+				"AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": filepath.Join(work, "no-aws-config"),
+				"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(work, "no-aws-credentials"),
+				"CLOUDMAP_URL":                f.URL, "MSCTL_REGISTRY": "cloudmap", "MSCTL_ADDRESS": "shop.local?endpoint=" + f.URL,
+			} {
+				ts.Setenv(k, v)
+			}
 		}),
 		// start-fake-eureka starts testserver.FakeEureka with ORDERS (o1 UP
 		// v3.1.0, o2 UP v3.0.0 whose lease ran out five minutes ago, o3

@@ -14,6 +14,7 @@ import (
 	"github.com/msctl/msctl/internal/cmdutil"
 	"github.com/msctl/msctl/internal/iostreams"
 	"github.com/msctl/msctl/internal/testserver"
+	"github.com/msctl/msctl/internal/testserver/probeserver"
 )
 
 // TestMain lets testscript run the real msctl main as a separate process
@@ -68,6 +69,44 @@ func ScriptParams(t *testing.T, dir string) testscript.Params {
 				ts.Setenv("MSCTL_ADDRESS", c.HTTPAddr)
 				ts.Setenv("MSCTL_REGISTRY", "consul")
 			},
+			"start-http-fixture": startHTTPFixture,
+			"start-grpc-servers": startGRPCServers,
+			"start-ws-server": func(ts *testscript.TestScript, neg bool, args []string) {
+				// WS_URL is ws://127.0.0.1:PORT with /echo, /greet, /silent
+				// and /plain (see probeserver.StartWS).
+				s := probeserver.StartWS()
+				ts.Defer(s.Close)
+				ts.Setenv("WS_URL", s.URL)
+			},
+			"start-brokers": func(ts *testscript.TestScript, neg bool, args []string) {
+				// NATS_URL (embedded nats-server), KAFKA_URL (kfake) and
+				// THRIFT_ADDR (binary/framed apache/thrift server).
+				n, err := probeserver.StartNATS()
+				ts.Check(err)
+				ts.Defer(n.Stop)
+				k, err := probeserver.StartKafka()
+				ts.Check(err)
+				ts.Defer(k.Stop)
+				th, err := probeserver.StartThrift("binary", "framed")
+				ts.Check(err)
+				ts.Defer(th.Stop)
+				ts.Setenv("NATS_URL", n.URL)
+				ts.Setenv("KAFKA_URL", k.URL)
+				ts.Setenv("THRIFT_ADDR", th.Addr)
+			},
+			"start-activemq": func(ts *testscript.TestScript, neg bool, args []string) {
+				// STOMP_URL: a real ActiveMQ (Debian activemq), user probe/secret.
+				a, err := probeserver.StartActiveMQBroker()
+				ts.Check(err)
+				ts.Defer(a.Stop)
+				ts.Setenv("STOMP_URL", a.STOMPURL)
+				ts.Setenv("STOMP_BAD_URL", strings.Replace(a.STOMPURL, ":secret@", ":wrong@", 1))
+			},
+			"start-graphql-server": func(ts *testscript.TestScript, neg bool, args []string) {
+				s := probeserver.StartGraphQL()
+				ts.Defer(s.Close)
+				ts.Setenv("GRAPHQL_URL", s.URL)
+			},
 			// start-limited [-grpc] [key=value...] starts a token-bucket
 			// limited server (see testserver.LimitedOptions: rate, burst,
 			// style, status, per, capacity, delay) and sets LIMITED_URL.
@@ -111,6 +150,44 @@ func TestRunExitCodes(t *testing.T) {
 	}
 }
 
+// startHTTPFixture starts the probe tests' loopback HTTP servers (see
+// testserver.HTTPFixture), writes ca.pem, client.pem and client-key.pem
+// into $WORK and sets HTTP_URL, HTTPS_URL, EXPIRED_URL, WRONGHOST_URL and
+// MTLS_URL, and HTTP_PORT (the port of HTTP_URL).
+func startHTTPFixture(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! start-http-fixture")
+	}
+	fx, err := testserver.StartHTTPFixture()
+	ts.Check(err)
+	ts.Defer(fx.Close)
+	ts.Check(testserver.WriteFiles(ts.Getenv("WORK"), fx.CA, map[string]*testserver.Leaf{"client": fx.Client}))
+	ts.Setenv("HTTP_URL", fx.Plain)
+	ts.Setenv("HTTP_PORT", fx.Plain[strings.LastIndex(fx.Plain, ":")+1:])
+	ts.Setenv("HTTPS_URL", fx.Valid)
+	ts.Setenv("EXPIRED_URL", fx.Expired)
+	ts.Setenv("WRONGHOST_URL", strings.Replace(fx.WrongHst, "127.0.0.1", "localhost", 1))
+	ts.Setenv("MTLS_URL", fx.MTLS)
+}
+
+// startGRPCServers starts two gRPC test servers (see probeserver.StartGRPC),
+// one with reflection (GRPC_ADDR) and one without (GRPC_NOREFL_ADDR), and
+// writes the proto files of the latter under $WORK/protos.
+func startGRPCServers(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! start-grpc-servers")
+	}
+	for env, refl := range map[string]string{"GRPC_ADDR": "v1", "GRPC_NOREFL_ADDR": "none"} {
+		s, err := probeserver.StartGRPC(probeserver.GRPCOptions{Reflection: refl})
+		ts.Check(err)
+		ts.Defer(s.Stop)
+		ts.Setenv(env, s.Addr)
+	}
+	_, err := probeserver.WriteTestProtos(filepath.Join(ts.Getenv("WORK"), "protos"))
+	ts.Check(err)
+}
+
+// startLimited starts a token-bucket limited server and sets LIMITED_URL.
 func startLimited(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! start-limited")

@@ -14,6 +14,7 @@ import (
 	docscmd "github.com/msctl/msctl/internal/commands/docs"
 	loadtestcmd "github.com/msctl/msctl/internal/commands/loadtest"
 	newcmd "github.com/msctl/msctl/internal/commands/new"
+	probecmd "github.com/msctl/msctl/internal/commands/probe"
 	ratelimitcmd "github.com/msctl/msctl/internal/commands/ratelimit"
 	registrycmd "github.com/msctl/msctl/internal/commands/registry"
 	versioncmd "github.com/msctl/msctl/internal/commands/version"
@@ -80,6 +81,7 @@ with named contexts (see msctl config --help). Every data command takes
 		configcmd.NewCmd(f),
 		docscmd.NewCmd(f),
 		newcmd.NewCmd(f),
+		probecmd.NewCmd(f),
 		deploycmd.NewCmd(f),
 		registrycmd.NewCmd(f),
 		compatcmd.NewCmd(f, nil),

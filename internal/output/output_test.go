@@ -127,3 +127,25 @@ func TestStateColor(t *testing.T) {
 		t.Error("a plain word is colored")
 	}
 }
+
+func TestTableMultilineCellsAndWidth(t *testing.T) {
+	for _, tty := range []bool{false, true} {
+		ios, _, out, _ := iostreams.Test()
+		ios.SetTTY(tty)
+		ios.SetWidth(30)
+		tb := NewTable("check", "output")
+		tb.AddRow("http", "HTTP GET http://x:1/healthz:\n200 OK\nOutput: fine")
+		if err := tb.Render(ios); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
+		if len(lines) != 2 {
+			t.Errorf("tty=%v: a multi-line cell broke the row: %q", tty, out.String())
+		}
+		for _, l := range lines {
+			if w := len([]rune(l)); w > 30 {
+				t.Errorf("tty=%v: line is %d wide on a 30-column terminal: %q", tty, w, l)
+			}
+		}
+	}
+}

@@ -107,6 +107,15 @@ func truncate(s string, w int) string {
 // plain aligned columns otherwise. Either way it is fitted to the terminal
 // width when one is known.
 func (t *Table) Render(ios *iostreams.IOStreams) error {
+	// Multi-line cells (check output, errors) are flattened before they are
+	// measured, so that widths match what is printed.
+	for _, row := range t.Rows {
+		for i, c := range row {
+			if strings.ContainsAny(c, "\r\n\t") {
+				row[i] = strings.Join(strings.Fields(c), " ")
+			}
+		}
+	}
 	if ios.ColorEnabled() {
 		return t.renderStyled(ios.Out, ios.TerminalWidth())
 	}
@@ -123,7 +132,7 @@ func (t *Table) cells(widths []int) ([]string, [][]string) {
 		out := make([]string, len(t.Headers))
 		for i := range t.Headers {
 			if i < len(row) {
-				out[i] = truncate(strings.ReplaceAll(row[i], "\n", " "), widths[i])
+				out[i] = truncate(row[i], widths[i])
 			}
 		}
 		rows[r] = out
@@ -180,7 +189,14 @@ func (t *Table) renderStyled(w io.Writer, width int) error {
 		Rows(rows...).
 		StyleFunc(func(row, col int) lipgloss.Style {
 			if row == table.HeaderRow {
+				if col == len(h)-1 {
+					return headerStyle.PaddingRight(0)
+				}
 				return headerStyle
+			}
+			cellStyle := cellStyle
+			if col == len(h)-1 {
+				cellStyle = cellStyle.PaddingRight(0)
 			}
 			if !t.NoStateColor && row >= 0 && row < len(rows) && col < len(rows[row]) {
 				if c, ok := StateColor(rows[row][col]); ok {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -178,4 +179,24 @@ func SplitHostPort(s string) (string, int) {
 	}
 	port, _ := strconv.Atoi(p)
 	return host, port
+}
+
+// IsTLSVerification says whether err is a certificate failure of a TLS
+// handshake (an unknown CA, a name mismatch, or the server refusing msctl's
+// certificate), which adapters report as ErrTLSVerification rather than as
+// an unreachable registry. gRPC clients (etcd) only keep the text.
+func IsTLSVerification(err error) bool {
+	var unknownCA x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var verifyErr *tls.CertificateVerificationError
+	if errors.As(err, &unknownCA) || errors.As(err, &hostErr) || errors.As(err, &verifyErr) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "remote error: tls:") || strings.Contains(msg, "x509: ")
+}
+
+// TLSError wraps err as ErrTLSVerification for the registry at address.
+func TLSError(kind, address string, err error) error {
+	return fmt.Errorf("%s at %s: %w: %v", kind, address, ErrTLSVerification, err)
 }

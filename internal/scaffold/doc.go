@@ -63,6 +63,10 @@
 // .msctl.lock. A name or template can therefore never write outside the
 // target folder.
 //
+// Request.Extra adds files built by Go code (service.yaml from its schema,
+// go.sum), and Request.Derive builds files from the rendered ones (the Go
+// stubs of a rendered .proto); both follow the same ownership rules.
+//
 // # Adding a template set
 //
 // Create templates/NAME/set.yaml and its .tmpl files, add NAME to the

@@ -1,6 +1,7 @@
 package scaffold
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -83,13 +84,15 @@ func ReadLock(dir string) (*Lock, error) {
 
 func marshalLock(l *Lock) ([]byte, error) {
 	sort.Slice(l.Files, func(i, j int) bool { return l.Files[i].Path < l.Files[j].Path })
-	b, err := yaml.Marshal(l)
-	if err != nil {
+	var buf bytes.Buffer
+	buf.WriteString("# Written by msctl new: what msctl generated, so that running it again\n" +
+		"# never overwrites your edits. Commit it; do not edit it.\n")
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(l); err != nil {
 		return nil, fmt.Errorf("encoding lock: %w", err)
 	}
-	head := "# Written by msctl new: what msctl generated, so that running it again\n" +
-		"# never overwrites your edits. Commit it; do not edit it.\n"
-	return append([]byte(head), b...), nil
+	return buf.Bytes(), nil
 }
 
 // toAnswerMap converts an answers struct into the generic map the lock

@@ -104,6 +104,9 @@ func (e *ConflictError) Error() string {
 	return strings.TrimSuffix(b.String(), ";")
 }
 
+// Existed reports whether the target folder existed before the plan.
+func (p *Plan) Existed() bool { return p.exists }
+
 // Conflicts returns the changes that block Apply.
 func (p *Plan) Conflicts() []*Change {
 	var out []*Change
@@ -189,7 +192,12 @@ func (e *Engine) Plan(req Request) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir := filepath.Clean(req.Dir)
+	// Absolute, so that the staging folder goes next to the target even
+	// when the target is "." (its parent, not inside it).
+	dir, err := filepath.Abs(req.Dir)
+	if err != nil {
+		return nil, err
+	}
 	exists, err := checkTarget(dir)
 	if err != nil {
 		return nil, err

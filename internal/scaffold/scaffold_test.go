@@ -277,3 +277,36 @@ func TestParseRegions(t *testing.T) {
 		t.Errorf("bodies %q %v", b, err)
 	}
 }
+
+// TestApplyRollsBack makes a move fail half way (a folder the plan needs is
+// replaced by a file after planning) and checks that the files already
+// moved are put back: the tree is as before.
+func TestApplyRollsBack(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "orders")
+	d := data{Name: "orders", Greet: "hello"}
+	if err := plan(t, testSet("hello"), dir, d, false).Apply(); err != nil {
+		t.Fatal(err)
+	}
+	before := read(t, filepath.Join(dir, "main.go"))
+	fsys := testSet("bonjour")
+	fsys["app/zz/new.go.tmpl"] = &fstest.MapFile{Data: []byte("package zz\n")}
+	p := plan(t, fsys, dir, d, false)
+	// main.go moves first (sorted), then zz/new.go cannot: zz is a file.
+	if err := os.WriteFile(filepath.Join(dir, "zz"), []byte("in the way"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Apply(); err == nil {
+		t.Fatal("Apply succeeded through a file in the way")
+	}
+	if got := read(t, filepath.Join(dir, "main.go")); got != before {
+		t.Errorf("main.go not restored:\n%s", got)
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(dir), ".msctl-stage-*"))
+	if len(leftovers) > 0 {
+		t.Errorf("stage left behind: %v", leftovers)
+	}
+	lock, _ := ReadLock(dir)
+	if f, _ := lock.file("zz/new.go"); f.Path != "" {
+		t.Error("the lock was updated by a failed run")
+	}
+}

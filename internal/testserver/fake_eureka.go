@@ -20,7 +20,8 @@ import (
 //
 // Served: GET /eureka/apps, GET /eureka/apps/{APP}, POST /eureka/apps/{APP}
 // (register), PUT /eureka/apps/{APP}/{ID} (renew),
-// PUT /eureka/apps/{APP}/{ID}/status?value=S (override).
+// PUT /eureka/apps/{APP}/{ID}/status?value=S (override),
+// DELETE /eureka/apps/{APP}/{ID} (cancel).
 type FakeEureka struct {
 	// Addr is host:port of the fake; URL is http://Addr.
 	Addr, URL string
@@ -40,6 +41,7 @@ func NewFakeEureka() *FakeEureka {
 	mux.HandleFunc("POST /eureka/apps/{app}", f.register)
 	mux.HandleFunc("PUT /eureka/apps/{app}/{id}", f.renew)
 	mux.HandleFunc("PUT /eureka/apps/{app}/{id}/status", f.override)
+	mux.HandleFunc("DELETE /eureka/apps/{app}/{id}", f.cancel)
 	f.srv = httptest.NewServer(mux)
 	f.URL = f.srv.URL
 	f.Addr = strings.TrimPrefix(f.srv.URL, "http://")
@@ -66,6 +68,8 @@ type FakeEurekaInstance struct {
 	// LastRenewal defaults to now; DurationInSecs to 90.
 	LastRenewal    time.Time
 	DurationInSecs int
+	// HealthCheckURL defaults to http://HOST:PORT/actuator/health.
+	HealthCheckURL string
 }
 
 // Register adds an instance as a Eureka client's registration would.
@@ -86,6 +90,9 @@ func (f *FakeEureka) Register(in FakeEurekaInstance) {
 	if in.Metadata == nil {
 		in.Metadata = map[string]string{}
 	}
+	if in.HealthCheckURL == "" {
+		in.HealthCheckURL = "http://" + in.HostName + ":" + itoa(in.Port) + "/actuator/health"
+	}
 	ms := in.LastRenewal.UnixMilli()
 	info := map[string]any{
 		"instanceId": in.InstanceID, "hostName": in.HostName, "app": app, "ipAddr": in.IPAddr,
@@ -97,7 +104,7 @@ func (f *FakeEureka) Register(in FakeEurekaInstance) {
 		"leaseInfo": map[string]any{"renewalIntervalInSecs": 30, "durationInSecs": in.DurationInSecs,
 			"registrationTimestamp": ms, "lastRenewalTimestamp": ms, "evictionTimestamp": 0, "serviceUpTimestamp": ms},
 		"metadata":       in.Metadata,
-		"healthCheckUrl": "http://" + in.HostName + ":" + itoa(in.Port) + "/actuator/health",
+		"healthCheckUrl": in.HealthCheckURL,
 		"vipAddress":     strings.ToLower(app), "secureVipAddress": strings.ToLower(app),
 		"isCoordinatingDiscoveryServer": "false",
 		"lastUpdatedTimestamp":          itoa(int(ms)), "lastDirtyTimestamp": itoa(int(ms)), "actionType": "ADDED",
@@ -175,7 +182,11 @@ func (f *FakeEureka) register(w http.ResponseWriter, r *http.Request) {
 			Port                                 struct {
 				Port int `json:"$"`
 			}
-			Metadata map[string]string
+			Metadata       map[string]string
+			HealthCheckURL string
+			LeaseInfo      struct {
+				DurationInSecs int
+			}
 		}
 	}
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
@@ -183,8 +194,13 @@ func (f *FakeEureka) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	i := body.Instance
+	if i.InstanceID == "" || i.HostName == "" || i.Port.Port == 0 {
+		http.Error(w, "instanceId, hostName and port are required", http.StatusBadRequest)
+		return
+	}
 	f.Register(FakeEurekaInstance{App: r.PathValue("app"), InstanceID: i.InstanceID, HostName: i.HostName,
-		IPAddr: i.IPAddr, Port: i.Port.Port, Status: i.Status, Metadata: i.Metadata})
+		IPAddr: i.IPAddr, Port: i.Port.Port, Status: i.Status, Metadata: i.Metadata, DurationInSecs: i.LeaseInfo.DurationInSecs,
+		HealthCheckURL: i.HealthCheckURL})
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -198,6 +214,23 @@ func (f *FakeEureka) renew(w http.ResponseWriter, r *http.Request) {
 	}
 	in["leaseInfo"].(map[string]any)["lastRenewalTimestamp"] = f.now().UnixMilli()
 	w.WriteHeader(http.StatusOK)
+}
+
+func (f *FakeEureka) cancel(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	app := strings.ToUpper(r.PathValue("app"))
+	for i, in := range f.apps[app] {
+		if in["instanceId"] == r.PathValue("id") {
+			f.apps[app] = append(f.apps[app][:i], f.apps[app][i+1:]...)
+			if len(f.apps[app]) == 0 {
+				delete(f.apps, app)
+			}
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+	}
+	w.WriteHeader(http.StatusNotFound)
 }
 
 func (f *FakeEureka) override(w http.ResponseWriter, r *http.Request) {

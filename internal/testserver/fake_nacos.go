@@ -15,7 +15,8 @@ import (
 // FakeNacos is an in-memory stand-in for a Nacos server's naming open API,
 // built from Nacos's documentation because no Nacos server can run here
 // (it needs a JVM distribution that is not packaged). It serves
-// POST /nacos/v1/ns/instance (register), GET /nacos/v1/ns/service/list,
+// POST /nacos/v1/ns/instance (register), DELETE /nacos/v1/ns/instance
+// (deregister), GET /nacos/v1/ns/service/list,
 // GET /nacos/v1/ns/instance/list, GET /nacos/v2/ns/instance/list and
 // POST /nacos/v1/auth/login, with Nacos's JSON field names.
 type FakeNacos struct {
@@ -55,6 +56,7 @@ func NewFakeNacos() *FakeNacos {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /nacos/v1/auth/login", f.login)
 	mux.HandleFunc("POST /nacos/v1/ns/instance", f.auth(f.register))
+	mux.HandleFunc("DELETE /nacos/v1/ns/instance", f.auth(f.deregister))
 	mux.HandleFunc("GET /nacos/v1/ns/service/list", f.auth(f.serviceList))
 	mux.HandleFunc("GET /nacos/v1/ns/instance/list", f.auth(f.instanceList(false)))
 	mux.HandleFunc("GET /nacos/v2/ns/instance/list", f.auth(f.instanceList(true)))
@@ -173,6 +175,27 @@ func (f *FakeNacos) register(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	f.Register(ns, svc, in)
+	_, _ = w.Write([]byte("ok"))
+}
+
+func (f *FakeNacos) deregister(w http.ResponseWriter, r *http.Request) {
+	ns, svc := fakeNacosKey(r)
+	port, _ := strconv.Atoi(r.FormValue("port"))
+	cluster := r.FormValue("clusterName")
+	if cluster == "" {
+		cluster = "DEFAULT"
+	}
+	ephemeral := r.FormValue("ephemeral") != "false"
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	list := f.services[ns][svc]
+	for i, in := range list {
+		if in.IP == r.FormValue("ip") && in.Port == port && in.ClusterName == cluster && in.Ephemeral == ephemeral {
+			f.services[ns][svc] = append(list[:i], list[i+1:]...)
+			break
+		}
+	}
+	// Nacos answers ok whether or not the instance was there.
 	_, _ = w.Write([]byte("ok"))
 }
 

@@ -2,6 +2,7 @@ package new
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 
 	"github.com/charmbracelet/huh"
@@ -13,7 +14,9 @@ import (
 
 // askService asks every question of `msctl new service` in a terminal form.
 // Each has a flag and an --answers key, so scripts never need the form.
-func askService(ios *iostreams.IOStreams) (service.Answers, error) {
+// accessible asks line by line (screen readers; ACCESSIBLE=1), which is
+// also how the tests drive it.
+func askService(ios *iostreams.IOStreams, accessible bool) (service.Answers, error) {
 	var a service.Answers
 	rate, burst, port := "100", "50", "8080"
 	a.Protocols = []string{"http"}
@@ -54,16 +57,23 @@ func askService(ios *iostreams.IOStreams) (service.Answers, error) {
 			huh.NewSelect[string]().Title("Registry").Options(options(service.Registries)...).Value(&a.Registry),
 		),
 		huh.NewGroup(
+			huh.NewSelect[string]().Title("Broker for the events protocol").Options(options(service.Brokers)...).Value(&a.Broker),
+		).WithHideFunc(func() bool { return !slices.Contains(a.Protocols, "events") }),
+		huh.NewGroup(
 			huh.NewInput().Title("HTTP port").Value(&port).Validate(positive),
 			huh.NewInput().Title("Requests per second per client").Value(&rate).Validate(positive),
 			huh.NewInput().Title("Burst per client").Value(&burst).Validate(positive),
 		),
-	).WithInput(ios.In).WithOutput(ios.ErrOut)
+	).WithInput(ios.In).WithOutput(ios.ErrOut).WithAccessible(accessible)
 	if err := form.Run(); err != nil {
 		if errors.Is(err, huh.ErrUserAborted) {
 			return a, exitcode.WithCode(exitcode.Interrupted)
 		}
 		return a, err
+	}
+	if !slices.Contains(a.Protocols, "events") {
+		// A hidden select still holds its first option.
+		a.Broker = ""
 	}
 	a.HTTPPort, _ = strconv.Atoi(port)
 	a.RateLimit, _ = strconv.ParseFloat(rate, 64)

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/msctl/msctl/internal/cmdutil"
 	"github.com/msctl/msctl/internal/exitcode"
@@ -99,5 +100,53 @@ func TestListJSON(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("list lacks %s", want)
 		}
+	}
+}
+
+// TestForm answers the interactive form line by line (huh's accessible
+// mode reads the same questions from stdin).
+func TestForm(t *testing.T) {
+	ios, in, _, _ := iostreams.Test()
+	// name, module (empty: default), protocols (toggle 5 = events, then
+	// done), registry (3 = none), broker (3 = kafka), port, rate, burst.
+	in.WriteString("shop-orders\n\n5\n0\n3\n3\n8081\n10\n20\n")
+	// One byte per read, as a terminal delivers a line at a time: each
+	// question reads its own line.
+	ios.In = iotest.OneByteReader(in)
+	a, err := askService(ios, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Normalize(); err != nil {
+		t.Fatal(err)
+	}
+	if a.Name != "shop-orders" || a.Module != "example.com/shop-orders" || strings.Join(a.Protocols, ",") != "http,events" ||
+		a.Registry != "none" || a.Broker != "kafka" || a.HTTPPort != 8081 || a.RateLimit != 10 || a.RateBurst != 20 {
+		t.Errorf("form answers %+v", a)
+	}
+}
+
+// TestAddProtocolHintsGoGet: go.mod is the user's after creation, so adding
+// a protocol names the modules to get.
+func TestAddProtocolHintsGoGet(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "svc")
+	run := func(args ...string) string {
+		ios, _, _, errOut := iostreams.Test()
+		f := cmdutil.New(ios)
+		f.Getenv = func(string) string { return "" }
+		f.ConfigFlag = filepath.Join(t.TempDir(), "none.yaml")
+		cmd := NewCmd(f)
+		cmd.SetArgs(append([]string{"service", "svc", "--dir", dir}, args...))
+		if err := cmd.Execute(); err != nil {
+			t.Fatal(err)
+		}
+		return errOut.String()
+	}
+	if out := run("--protocol", "http", "--registry", "none"); strings.Contains(out, "go get") {
+		t.Errorf("first run hints go get:\n%s", out)
+	}
+	out := run("--protocol", "http,grpc")
+	if !strings.Contains(out, "go get google.golang.org/grpc@v1.83.2 && go mod tidy") {
+		t.Errorf("no go get hint for grpc:\n%s", out)
 	}
 }

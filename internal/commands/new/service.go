@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -34,8 +36,10 @@ type ServiceOptions struct {
 	Force       bool
 	Upgrade     bool
 	Output      string
-	// Interactive asks the questions in a form (a terminal and no flags).
+	// Interactive asks the questions in a form (a terminal and no flags);
+	// Accessible asks them line by line ($ACCESSIBLE).
 	Interactive bool
+	Accessible  bool
 }
 
 func newServiceCmd(f *cmdutil.Factory, runF func(*ServiceOptions) error) *cobra.Command {
@@ -94,6 +98,7 @@ name, answer or template.`,
 				}
 			}
 			opts.Interactive = len(args) == 0 && cmd.Flags().NFlag() == 0 && opts.IO.CanPrompt()
+			opts.Accessible = f.Getenv("ACCESSIBLE") != ""
 			if runF != nil {
 				return runF(opts)
 			}
@@ -181,10 +186,34 @@ func RunService(opts *ServiceOptions) error {
 	}
 	if format == output.FormatTable {
 		c := plan.Counts()
-		printf(opts.IO, "\n%s: %d created, %d updated, %d unchanged. Next:\n  cd %s && go test ./... && go run ./cmd/%s\n",
-			relDir(dir), c["create"], c["update"], c["unchanged"], relDir(dir), a.Name)
+		printf(opts.IO, "\n%s: %d created, %d updated, %d unchanged.\n", relDir(dir), c["create"], c["update"], c["unchanged"])
+		if !plan.Existed() {
+			printf(opts.IO, "Next:\n  cd %s && go test ./... && go run ./cmd/%s\n", relDir(dir), a.Name)
+		}
+	}
+	if plan.Existed() {
+		hintGoGet(opts.IO, dir, a)
 	}
 	return nil
+}
+
+// hintGoGet names the modules a newly added protocol needs: go.mod is the
+// user's once created, so msctl says what to add rather than rewriting it.
+func hintGoGet(ios *iostreams.IOStreams, dir string, a service.Answers) {
+	b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		return
+	}
+	_ = a.Normalize()
+	missing := service.MissingRequires(a, b)
+	if len(missing) == 0 {
+		return
+	}
+	args := make([]string, len(missing))
+	for i, r := range missing {
+		args[i] = r.Path + "@" + r.Version
+	}
+	printf(ios, "go.mod is yours and lacks what the new code imports; run:\n  cd %s && go get %s && go mod tidy\n", relDir(dir), strings.Join(args, " "))
 }
 
 func resolveAnswers(opts *ServiceOptions) (service.Answers, error) {
@@ -207,7 +236,7 @@ func resolveAnswers(opts *ServiceOptions) (service.Answers, error) {
 			return a, inputErr(err)
 		}
 	case opts.Interactive:
-		if a, err = askService(opts.IO); err != nil {
+		if a, err = askService(opts.IO, opts.Accessible); err != nil {
 			return a, err
 		}
 	case dir != "":

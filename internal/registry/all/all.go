@@ -3,7 +3,7 @@
 package all
 
 import (
-	_ "github.com/msctl/msctl/internal/registry/cloudmap" // AWS Cloud Map     // consul://
+	_ "github.com/msctl/msctl/internal/registry/cloudmap" // AWS Cloud Map
 	_ "github.com/msctl/msctl/internal/registry/consul"
 	_ "github.com/msctl/msctl/internal/registry/dnssrv"     // DNS SRV through any resolver
 	_ "github.com/msctl/msctl/internal/registry/etcd"       // etcd: naming/endpoints and JSON layouts

@@ -128,6 +128,9 @@ func (r *Registry) classify(err error) error {
 		}
 		return fmt.Errorf("cloudmap: %s: %s", ae.ErrorCode(), ae.ErrorMessage())
 	}
+	if registry.IsTLSVerification(err) {
+		return registry.TLSError("cloudmap", r.where(), err)
+	}
 	var ne net.Error
 	var oe *net.OpError
 	if errors.As(err, &ne) || errors.As(err, &oe) || errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "connection refused") {

@@ -13,17 +13,18 @@ import (
 
 	"github.com/msctl/msctl/internal/config"
 	"github.com/msctl/msctl/internal/registry"
+	"github.com/msctl/msctl/internal/testserver"
 )
 
-func seeded(t *testing.T) *fakeCloudMap {
-	f := newFakeCloudMap(t, "AKIDFAKE")
-	f.addNamespace("ns-shop", "shop.local")
-	f.addNamespace("ns-other", "other.local")
-	f.addInstance("ns-shop", "checkout", "i-1", "HEALTHY", map[string]string{"AWS_INSTANCE_IPV4": "10.2.0.1", "AWS_INSTANCE_PORT": "8080", "version": "5.0.0", "AVAILABILITY_ZONE": "us-east-1a"})
-	f.addInstance("ns-shop", "checkout", "i-2", "UNHEALTHY", map[string]string{"AWS_INSTANCE_IPV4": "10.2.0.2", "AWS_INSTANCE_PORT": "8080", "version": "5.1.0"})
-	f.addInstance("ns-shop", "checkout", "i-3", "UNKNOWN", map[string]string{"AWS_INSTANCE_IPV4": "10.2.0.3", "AWS_INSTANCE_PORT": "8080"})
-	f.addService("ns-shop", "cart")
-	f.addInstance("ns-other", "ghost", "i-9", "HEALTHY", map[string]string{"AWS_INSTANCE_IPV4": "10.9.0.1"})
+func seeded(t *testing.T) *testserver.FakeCloudMap {
+	f := testserver.StartFakeCloudMap(t, "AKIDFAKE")
+	f.AddNamespace("ns-shop", "shop.local")
+	f.AddNamespace("ns-other", "other.local")
+	f.AddInstance("ns-shop", "checkout", "i-1", "HEALTHY", map[string]string{"AWS_INSTANCE_IPV4": "10.2.0.1", "AWS_INSTANCE_PORT": "8080", "version": "5.0.0", "AVAILABILITY_ZONE": "us-east-1a"})
+	f.AddInstance("ns-shop", "checkout", "i-2", "UNHEALTHY", map[string]string{"AWS_INSTANCE_IPV4": "10.2.0.2", "AWS_INSTANCE_PORT": "8080", "version": "5.1.0"})
+	f.AddInstance("ns-shop", "checkout", "i-3", "UNKNOWN", map[string]string{"AWS_INSTANCE_IPV4": "10.2.0.3", "AWS_INSTANCE_PORT": "8080"})
+	f.AddService("ns-shop", "cart")
+	f.AddInstance("ns-other", "ghost", "i-9", "HEALTHY", map[string]string{"AWS_INSTANCE_IPV4": "10.9.0.1"})
 	return f
 }
 
@@ -31,7 +32,7 @@ func TestCloudMapAgainstFake(t *testing.T) {
 	f := seeded(t)
 	client := sd.New(sd.Options{
 		Region:       "us-east-1",
-		BaseEndpoint: aws.String(f.srv.URL),
+		BaseEndpoint: aws.String(f.URL),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDFAKE", "secret", ""),
 	})
 	r := New(client, "shop.local", true)
@@ -60,7 +61,7 @@ func TestCloudMapAgainstFake(t *testing.T) {
 		t.Errorf("unknown service: %v", err)
 	}
 	// DiscoverInstances' data- host prefix is not added to a custom endpoint.
-	for h := range f.hosts {
+	for _, h := range f.Hosts() {
 		if strings.HasPrefix(h, "data-") {
 			t.Errorf("request to %s", h)
 		}
@@ -79,7 +80,7 @@ func TestCloudMapOpen(t *testing.T) {
 	t.Setenv("AWS_REGION", "")
 	ctx := context.Background()
 
-	r, err := registry.Open(config.Context{Registry: "cloudmap", Address: "shop.local?region=us-east-1&endpoint=" + f.srv.URL})
+	r, err := registry.Open(config.Context{Registry: "cloudmap", Address: "shop.local?region=us-east-1&endpoint=" + f.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,13 +89,13 @@ func TestCloudMapOpen(t *testing.T) {
 	}
 
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDWRONG")
-	r, _ = registry.Open(config.Context{Registry: "cloudmap", Address: "shop.local?region=us-east-1&endpoint=" + f.srv.URL})
+	r, _ = registry.Open(config.Context{Registry: "cloudmap", Address: "shop.local?region=us-east-1&endpoint=" + f.URL})
 	if _, err := r.Services(ctx, registry.Query{}); !errors.Is(err, registry.ErrPermissionDenied) {
 		t.Errorf("wrong key: %v", err)
 	}
 
-	f.srv.Close()
-	r, _ = registry.Open(config.Context{Registry: "cloudmap", Address: "shop.local?region=us-east-1&endpoint=" + f.srv.URL})
+	f.Close()
+	r, _ = registry.Open(config.Context{Registry: "cloudmap", Address: "shop.local?region=us-east-1&endpoint=" + f.URL})
 	_, err = r.Services(ctx, registry.Query{})
 	var ue *registry.UnreachableError
 	if !errors.As(err, &ue) {

@@ -8,7 +8,7 @@ import (
 )
 
 // sourceColumns is the order of the sources table's columns.
-var sourceColumns = []string{"catalog", "health", "agent", "gossip", "dns", "consistency", "probe"}
+var sourceColumns = []string{"catalog", "health", "gossip", "dns", "consistency", "agent", "probe"}
 
 // maxSourceRows bounds the sources table when every service is diagnosed:
 // beyond it only services with findings get a row.

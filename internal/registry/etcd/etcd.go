@@ -9,8 +9,10 @@
 //     "meta":{...},"version":"1.2.0"} (host and ip are accepted for address;
 //     metadata for meta).
 //
-// Values that are neither are not instances and are skipped, so the prefix
-// may be the whole keyspace. A key attached to a lease is alive while its
+// Values that are neither are not instances and are skipped. Plain JSON
+// instances are read under a prefix only (or with ?layout=json): across the
+// whole keyspace, configuration JSON that names a host would read as
+// instances. A key attached to a lease is alive while its
 // lease is: the lease's granted TTL and time left become LeaseTTL and
 // LeaseRemaining, and a key whose lease has expired is critical.
 package etcd
@@ -18,7 +20,9 @@ package etcd
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"path"
 	"sort"
 	"strconv"
@@ -44,10 +48,12 @@ func init() {
 type Registry struct {
 	endpoints []string
 	prefix    string
-	cfg       clientv3.Config
-	mu        sync.Mutex // guards client: the doctor reads concurrently
-	client    *clientv3.Client
-	now       func() time.Time
+	// layoutOverride is ?layout=endpoints|json for registrations.
+	layoutOverride string
+	cfg            clientv3.Config
+	mu             sync.Mutex // guards client: the doctor reads concurrently
+	client         *clientv3.Client
+	now            func() time.Time
 }
 
 // Open reads the settings without dialing: the address is
@@ -76,6 +82,12 @@ func Open(c config.Context) (registry.Registry, error) {
 	}
 	if r.prefix != "" && !strings.HasSuffix(r.prefix, "/") {
 		r.prefix += "/"
+	}
+	switch l := a.Query.Get("layout"); l {
+	case "", "endpoints", "json":
+		r.layoutOverride = l
+	default:
+		return nil, fmt.Errorf("etcd address: unknown layout %q (endpoints or json)", l)
 	}
 	for _, h := range a.Hosts {
 		r.endpoints = append(r.endpoints, scheme+h)
@@ -132,6 +144,21 @@ func (r *Registry) connect(ctx context.Context) (*clientv3.Client, error) {
 	return cl, nil
 }
 
+// dialAny returns the error of dialing the endpoints, nil if one accepts.
+func (r *Registry) dialAny() error {
+	var last error
+	for _, ep := range r.endpoints {
+		host := ep[strings.Index(ep, "://")+3:]
+		c, err := net.DialTimeout("tcp", host, 300*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		last = err
+	}
+	return last
+}
+
 func (r *Registry) unreachable(err error) error {
 	return &registry.UnreachableError{Kind: "etcd", Address: strings.Join(r.endpoints, ","), Err: err}
 }
@@ -143,6 +170,17 @@ func (r *Registry) wrap(err error) error {
 	if strings.Contains(msg, "authentication failed") || strings.Contains(msg, "permission denied") ||
 		strings.Contains(msg, "invalid auth token") || strings.Contains(msg, "user name is empty") {
 		return fmt.Errorf("etcd at %s: %w: %v", strings.Join(r.endpoints, ","), registry.ErrPermissionDenied, err)
+	}
+	if registry.IsTLSVerification(err) {
+		return registry.TLSError("etcd", strings.Join(r.endpoints, ","), err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) || strings.Contains(msg, "context deadline exceeded") {
+		// gRPC retried until the deadline and kept the reason to itself:
+		// a quick dial tells "refused" from "answers, but not as etcd".
+		if derr := r.dialAny(); derr != nil {
+			return r.unreachable(derr)
+		}
+		return r.unreachable(errors.New("no answer before the timeout (is it an etcd client port?)"))
 	}
 	return r.unreachable(err)
 }
@@ -362,6 +400,10 @@ func (r *Registry) parse(x *kv) (in registry.Instance, lease int64, ok bool) {
 		}
 		in.Address, in.Port = registry.SplitHostPort(v.Addr)
 		metaRaw = v.Metadata
+	case r.prefix == "" && r.layoutOverride != "json":
+		// Across the whole keyspace, plenty of configuration JSON names
+		// a host; only the endpoints convention is unambiguous there.
+		return in, 0, false
 	default:
 		in.Address = firstNonEmpty(v.Address, v.Host, v.IP)
 		if in.Address == "" {
@@ -382,6 +424,14 @@ func (r *Registry) parse(x *kv) (in registry.Instance, lease int64, ok bool) {
 		}
 	}
 	in.Meta = flatten(metaRaw)
+	// Tags in endpoints metadata (as msctl registry register writes them).
+	if tags, ok := in.Meta["tags"]; ok && len(in.Tags) == 0 {
+		var ts []string
+		if json.Unmarshal([]byte(tags), &ts) == nil {
+			in.Tags = ts
+			delete(in.Meta, "tags")
+		}
+	}
 	in.Version = v.Version
 	if in.Version == "" {
 		in.Version = registry.VersionOf(in.Tags, in.Meta)

@@ -98,6 +98,9 @@ func (r *Registry) get(ctx context.Context, path string, out any) error {
 	}
 	resp, err := r.http.Do(req)
 	if err != nil {
+		if registry.IsTLSVerification(err) {
+			return registry.TLSError("eureka", r.base, err)
+		}
 		return &registry.UnreachableError{Kind: "eureka", Address: r.base, Err: err}
 	}
 	defer resp.Body.Close()
@@ -141,6 +144,10 @@ func (r *Registry) AllInstances(ctx context.Context) ([]registry.Instance, error
 		} `json:"applications"`
 	}
 	if err := r.get(ctx, "/apps", &resp); err != nil {
+		if _, ok := err.(errNotFound); ok {
+			return nil, &registry.UnreachableError{Kind: "eureka", Address: r.base,
+				Err: fmt.Errorf("GET %s/apps: 404: no Eureka API here (wrong address or base path?)", r.base)}
+		}
 		return nil, err
 	}
 	var all []registry.Instance
@@ -258,6 +265,11 @@ func (r *Registry) toInstance(app string, e instanceJ) registry.Instance {
 	}
 	for k, v := range e.Metadata {
 		in.Meta[k] = v
+	}
+	// Eureka has no tags; msctl registry register keeps them here.
+	if t := in.Meta["tags"]; t != "" {
+		in.Tags = strings.Split(t, ",")
+		delete(in.Meta, "tags")
 	}
 	if e.VIPAddress != "" {
 		in.Meta["vip_address"] = e.VIPAddress

@@ -2,9 +2,13 @@ package eureka
 
 import (
 	"context"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -79,5 +83,54 @@ func TestEurekaUnreachable(t *testing.T) {
 	var ue *registry.UnreachableError
 	if !errors.As(err, &ue) {
 		t.Fatalf("err = %v, want UnreachableError", err)
+	}
+}
+
+func TestEurekaTLS(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"applications":{"application":[]}}`))
+	}))
+	defer srv.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := strings.TrimPrefix(srv.URL, "https://")
+	ctx := context.Background()
+
+	r, _ := Open(config.Context{Address: "https://" + addr})
+	if _, err := r.Services(ctx, registry.Query{}); !errors.Is(err, registry.ErrTLSVerification) {
+		t.Errorf("without the CA: %v, want ErrTLSVerification", err)
+	}
+	r, _ = Open(config.Context{Address: addr, CAFile: ca})
+	if _, err := r.Services(ctx, registry.Query{}); err != nil {
+		t.Errorf("with the CA: %v", err)
+	}
+}
+
+func TestEurekaRegistrar(t *testing.T) {
+	f := testserver.StartFakeEureka(t)
+	r, _ := Open(config.Context{Address: f.Addr})
+	er := r.(*Registry)
+	ctx := context.Background()
+	reg := registry.Registration{Service: "pay", ID: "p1", Address: "10.0.3.1", Port: 7000, Tags: []string{"a", "b"},
+		Checks: []registry.CheckSpec{{Type: "http", Target: "http://10.0.3.1:7000/health"}}}
+	call, err := er.RegisterCall(reg)
+	if err != nil || call.Method != "POST" || call.URL != f.URL+"/eureka/apps/PAY" {
+		t.Fatalf("call = %+v, %v", call, err)
+	}
+	if err := er.Register(ctx, reg); err != nil {
+		t.Fatal(err)
+	}
+	ins, err := er.Instances(ctx, "pay")
+	if err != nil || len(ins) != 1 || fmt.Sprint(ins[0].Tags) != "[a b]" || ins[0].Checks[0].Definition != "http://10.0.3.1:7000/health" {
+		t.Fatalf("after register: %+v, %v", ins, err)
+	}
+	if err := er.Deregister(ctx, "pay", "p1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := er.RegisterCall(registry.Registration{Service: "s", ID: "i", Address: "h", Port: 1,
+		Checks: []registry.CheckSpec{{Type: "tcp", Target: "h:1"}}}); err == nil {
+		t.Error("a tcp check should be refused")
 	}
 }

@@ -30,6 +30,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/msctl/msctl/internal/config"
+	"github.com/msctl/msctl/internal/exitcode"
 	"github.com/msctl/msctl/internal/registry"
 )
 
@@ -98,7 +99,8 @@ func (r *Registry) connect() error {
 	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
 	cfg, err := cc.ClientConfig()
 	if err != nil {
-		r.err = fmt.Errorf("kubeconfig: %w", err)
+		// A kubeconfig msctl cannot use is bad input, not a finding.
+		r.err = exitcode.UsageError(fmt.Errorf("kubeconfig: %w", err), "name a context of the kubeconfig: k8s://CONTEXT (kubectl config get-contexts lists them)")
 		return r.err
 	}
 	if r.namespace == "" {
@@ -156,6 +158,9 @@ func (r *Registry) classify(err error) error {
 			return fmt.Errorf("kubernetes at %s: %w: %v", r.server, registry.ErrPermissionDenied, err)
 		}
 		return fmt.Errorf("kubernetes at %s: %w", r.server, err)
+	}
+	if registry.IsTLSVerification(err) {
+		return registry.TLSError("kubernetes", r.server, err)
 	}
 	if strings.Contains(err.Error(), "forbidden") || strings.Contains(err.Error(), "Unauthorized") {
 		return fmt.Errorf("kubernetes at %s: %w: %v", r.server, registry.ErrPermissionDenied, err)

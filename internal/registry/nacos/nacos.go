@@ -111,7 +111,7 @@ func (r *Registry) get(ctx context.Context, path string, q url.Values, out any) 
 	}
 	resp, err := r.http.Do(req)
 	if err != nil {
-		return &registry.UnreachableError{Kind: "nacos", Address: r.base, Err: err}
+		return r.transportError(err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
@@ -131,6 +131,13 @@ func (r *Registry) get(ctx context.Context, path string, q url.Values, out any) 
 		return fmt.Errorf("nacos at %s: %s: not the expected JSON (%v): %s", r.base, path, err, snippet(body))
 	}
 	return nil
+}
+
+func (r *Registry) transportError(err error) error {
+	if registry.IsTLSVerification(err) {
+		return registry.TLSError("nacos", r.base, err)
+	}
+	return &registry.UnreachableError{Kind: "nacos", Address: r.base, Err: err}
 }
 
 func snippet(b []byte) string {
@@ -159,7 +166,7 @@ func (r *Registry) login(ctx context.Context) (string, error) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := r.http.Do(req)
 	if err != nil {
-		return "", &registry.UnreachableError{Kind: "nacos", Address: r.base, Err: err}
+		return "", r.transportError(err)
 	}
 	defer resp.Body.Close()
 	var out struct {
@@ -202,6 +209,10 @@ func (r *Registry) Services(ctx context.Context, q registry.Query) ([]registry.S
 			qv.Set("namespaceId", r.namespace)
 		}
 		if err := r.get(ctx, "/nacos/v1/ns/service/list", qv, &resp); err != nil {
+			if errors.Is(err, errNotFound) {
+				return nil, &registry.UnreachableError{Kind: "nacos", Address: r.base,
+					Err: fmt.Errorf("GET /nacos/v1/ns/service/list: 404: no Nacos API here (wrong address?)")}
+			}
 			return nil, err
 		}
 		names = append(names, resp.Doms...)
@@ -372,11 +383,16 @@ func toInstance(service string, h host) registry.Instance {
 	for k, v := range h.Metadata {
 		in.Meta[k] = v
 	}
+	// Nacos has no tags; msctl registry register keeps them here.
+	if t := in.Meta["tags"]; t != "" {
+		in.Tags = append(in.Tags, strings.Split(t, ",")...)
+		delete(in.Meta, "tags")
+	}
 	in.Meta["weight"] = strconv.FormatFloat(h.Weight, 'f', -1, 64)
 	in.Meta["ephemeral"] = strconv.FormatBool(h.Ephemeral)
 	if h.ClusterName != "" {
 		in.Meta["cluster"] = h.ClusterName
-		in.Tags = []string{"cluster=" + h.ClusterName}
+		in.Tags = append(in.Tags, "cluster="+h.ClusterName)
 	}
 	in.Version = registry.VersionOf(nil, h.Metadata)
 

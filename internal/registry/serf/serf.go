@@ -12,6 +12,7 @@ package serf
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -88,7 +89,8 @@ func (r *Registry) members(ctx context.Context) ([]client.Member, error) {
 	}()
 	select {
 	case <-ctx.Done():
-		return nil, &registry.UnreachableError{Kind: "serf", Address: r.addr, Err: ctx.Err()}
+		return nil, &registry.UnreachableError{Kind: "serf", Address: r.addr,
+			Err: errors.New("no answer before the timeout (is it a Serf agent's RPC port?)")}
 	case res := <-done:
 		return res.ms, res.err
 	}

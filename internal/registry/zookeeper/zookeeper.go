@@ -106,8 +106,8 @@ func (r *Registry) connect(ctx context.Context) (*zk.Conn, error) {
 	for {
 		select {
 		case <-ctx.Done():
-			conn.Close()
-			return nil, r.unreachable(fmt.Errorf("no session: %w", ctx.Err()))
+			go conn.Close() // closing waits for the connection loop; msctl need not
+			return nil, r.unreachable(errors.New("no session before the timeout (is it a ZooKeeper client port?)"))
 		case ev := <-events:
 			if ev.State == zk.StateAuthFailed {
 				conn.Close()
@@ -310,6 +310,10 @@ func (r *Registry) parse(service, id string, data []byte, stat *zk.Stat, session
 		in.Meta["registered_at"] = time.UnixMilli(ci.RegistrationTimeUTC).UTC().Format(time.RFC3339)
 	}
 	payloadMeta(ci.Payload, in.Meta)
+	if t := in.Meta["tags"]; t != "" {
+		in.Tags = strings.Split(t, ",")
+		delete(in.Meta, "tags")
+	}
 	in.Version = registry.VersionOf(nil, in.Meta)
 
 	// Curator's "enabled" and Spring's instance_status say whether the

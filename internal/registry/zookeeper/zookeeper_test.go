@@ -124,3 +124,44 @@ func TestZooKeeperLeader(t *testing.T) {
 		t.Errorf("leader = %q, %v; want the standalone server %s", leader, err, srv.Addr)
 	}
 }
+
+func TestZooKeeperWatch(t *testing.T) {
+	srv := testserver.StartZooKeeper(t)
+	c, _, err := zk.Connect([]string{srv.Addr}, 10*time.Second, zk.WithLogInfo(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, p := range []string{"/services", "/services/orders"} {
+		create(t, c, p, "", 0)
+	}
+	create(t, c, "/services/orders/a1", springInstance("orders", "a1", "10.0.0.1", 8080, "UP", "1.0.0"), 0)
+	r, _ := Open(config.Context{Address: srv.Addr})
+	zr := r.(*Registry)
+	defer zr.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	ins, idx, err := zr.WatchInstances(ctx, "orders", 0)
+	if err != nil || len(ins) != 1 || idx == 0 {
+		t.Fatalf("first: %+v %d %v", ins, idx, err)
+	}
+	// A status change of an instance wakes the watch.
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		_, _ = c.Set("/services/orders/a1", []byte(springInstance("orders", "a1", "10.0.0.1", 8080, "DOWN", "1.0.0")), -1)
+	}()
+	ins, idx2, err := zr.WatchInstances(ctx, "orders", idx)
+	if err != nil || len(ins) != 1 || ins[0].Health != registry.Critical || idx2 <= idx {
+		t.Fatalf("after status change: %+v %d %v", ins, idx2, err)
+	}
+	// So does a new instance.
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		_, _ = c.Create("/services/orders/a2", []byte(springInstance("orders", "a2", "10.0.0.2", 8080, "UP", "1.0.0")), 0, zk.WorldACL(zk.PermAll))
+	}()
+	ins, idx3, err := zr.WatchInstances(ctx, "orders", idx2)
+	if err != nil || len(ins) != 2 || idx3 <= idx2 {
+		t.Fatalf("after a new instance: %+v %d %v", ins, idx3, err)
+	}
+}

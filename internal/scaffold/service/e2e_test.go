@@ -135,3 +135,47 @@ func checkStatus(t *testing.T, addr, service string) string {
 	}
 	return status
 }
+
+// TestServiceEndToEndEtcd runs a generated service registering in a real
+// etcd: the generated client finds it through etcd, and after SIGTERM the
+// lease is revoked so it cannot be found any more.
+func TestServiceEndToEndEtcd(t *testing.T) {
+	etcd := testserver.StartEtcd(t)
+	dir := generate(t, Answers{Name: "orders", Protocols: []string{"http"}, Registry: "etcd"})
+	bin := filepath.Join(dir, "bin")
+	goCmd(t, dir, "build", "-o", bin+"/", "./cmd/orders", "./cmd/call")
+	ports, err := testserver.FreePorts(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := exec.Command(filepath.Join(bin, "orders"), "-http-addr", fmt.Sprintf("127.0.0.1:%d", ports[0]), "-etcd-endpoints", etcd.ClientAddr)
+	var logs strings.Builder
+	svc.Stderr = &logs
+	if err := svc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Process.Kill()
+	call := func() (string, error) {
+		out, err := exec.Command(filepath.Join(bin, "call"), "-etcd-endpoints", etcd.ClientAddr, "-service", "orders", "GET", "/v1/items").CombinedOutput()
+		return string(out), err
+	}
+	var out string
+	for i := 0; i < 100; i++ {
+		if out, err = call(); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil || !strings.HasPrefix(out, fmt.Sprintf("200 127.0.0.1:%d ", ports[0])) {
+		t.Fatalf("call through etcd: %v\n%s\nservice logs:\n%s", err, out, logs.String())
+	}
+	if err := svc.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Wait(); err != nil {
+		t.Fatalf("service exit: %v\n%s", err, logs.String())
+	}
+	if out, err := call(); err == nil || !strings.Contains(out, "no available endpoint") {
+		t.Errorf("after SIGTERM the service is still found in etcd: %v\n%s", err, out)
+	}
+}

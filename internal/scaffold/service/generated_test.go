@@ -1,12 +1,18 @@
 package service
 
 import (
+	"bytes"
+	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"go.yaml.in/yaml/v3"
+
+	"github.com/msctl/msctl/internal/servicefile"
 	"github.com/msctl/msctl/internal/testserver"
 )
 
@@ -44,10 +50,52 @@ func goCmdEnv(t testing.TB, dir string, env []string, args ...string) string {
 	return string(out)
 }
 
+// checkYAML parses every generated YAML file, and service.yaml with the
+// schema the other msctl commands read.
+func checkYAML(t *testing.T, dir string, a Answers) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		for {
+			var v any
+			if err := dec.Decode(&v); err == io.EOF {
+				break
+			} else if err != nil {
+				t.Errorf("%s: %v", p, err)
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sf, err := servicefile.Load(filepath.Join(dir, servicefile.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sf.Name != a.Name || len(sf.Protocols) != len(a.Protocols) || sf.Ports["http"] == 0 {
+		t.Errorf("service.yaml: %+v", sf)
+	}
+	for _, api := range sf.APIs {
+		if _, err := os.Stat(filepath.Join(dir, api.Path)); err != nil {
+			t.Errorf("service.yaml names %s: %v", api.Path, err)
+		}
+	}
+}
+
 // Matrix are the protocol combinations every CI run builds and tests.
 var Matrix = []Answers{
 	{Name: "httpsvc", Protocols: []string{"http"}, Registry: "consul"},
 	{Name: "plainsvc", Protocols: []string{"http"}, Registry: "none"},
+	{Name: "etcdsvc", Protocols: []string{"http", "grpc"}, Registry: "etcd"},
 	{Name: "grpcsvc", Protocols: []string{"grpc"}, Registry: "consul"},
 	{Name: "http-grpc", Protocols: []string{"http", "grpc"}, Registry: "consul"},
 	{Name: "wssvc", Protocols: []string{"websocket"}, Registry: "none"},
@@ -71,6 +119,7 @@ func TestGeneratedProjects(t *testing.T) {
 			if out, err := gofmt.CombinedOutput(); err != nil || len(out) > 0 {
 				t.Errorf("gofmt -l: %v\n%s", err, out)
 			}
+			checkYAML(t, dir, a)
 			goCmd(t, dir, "build", "./...")
 			goCmd(t, dir, "vet", "./...")
 			out := goCmd(t, dir, "test", "-count=1", "./...")

@@ -50,6 +50,7 @@ var (
 	}
 	Registries = []Option{
 		{"registry", "consul", "register in Consul with an HTTP health check; deregister on shutdown"},
+		{"registry", "etcd", "register in etcd under a lease kept alive (heartbeat); revoke it on shutdown"},
 		{"registry", "none", "no registry; call other services at fixed addresses"},
 	}
 	Brokers = []Option{

@@ -27,8 +27,8 @@ type Require struct {
 var directRequires = map[string][]Require{
 	"base": {
 		{Path: "github.com/prometheus/client_golang", Version: "v1.23.2"},
-		{Path: "golang.org/x/sync", Version: "v0.23.0"},
-		{Path: "golang.org/x/time", Version: "v0.14.0"},
+		{Path: "golang.org/x/sync", Version: "v0.24.0"},
+		{Path: "golang.org/x/time", Version: "v0.16.0"},
 	},
 	"consul": {
 		{Path: "github.com/hashicorp/consul/api", Version: "v1.34.5"},
@@ -38,6 +38,10 @@ var directRequires = map[string][]Require{
 	},
 	"graphql": {
 		{Path: "github.com/graph-gophers/graphql-go", Version: "v1.11.0"},
+	},
+	"etcd": {
+		{Path: "go.etcd.io/etcd/client/v3", Version: "v3.7.3"},
+		{Path: "go.uber.org/zap", Version: "v1.27.1"},
 	},
 	"events": {
 		{Path: "modernc.org/sqlite", Version: "v1.62.0"},
@@ -62,8 +66,8 @@ var directRequires = map[string][]Require{
 // Features lists the dependency features a's project needs, "base" first.
 func Features(a Answers) []string {
 	fs := []string{"base"}
-	if a.Registry == "consul" {
-		fs = append(fs, "consul")
+	if a.Registry == "consul" || a.Registry == "etcd" {
+		fs = append(fs, a.Registry)
 	}
 	if a.Has("grpc") {
 		fs = append(fs, "grpc")
@@ -87,6 +91,27 @@ func Direct(a Answers) []Require {
 		reqs = append(reqs, directRequires[f]...)
 	}
 	return merge(reqs)
+}
+
+// MissingRequires returns the direct requirements of a's features that
+// the go.mod text lacks or requires at a lower version: after adding a
+// protocol to an existing project, whose go.mod is the user's, these need
+// a `go get`.
+func MissingRequires(a Answers, gomod []byte) []Require {
+	have := map[string]string{}
+	for _, line := range strings.Split(string(gomod), "\n") {
+		f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(line), "require "))
+		if len(f) >= 2 && semver.IsValid(f[1]) {
+			have[f[0]] = f[1]
+		}
+	}
+	var out []Require
+	for _, r := range Direct(a) {
+		if v, ok := have[r.Path]; !ok || semver.Compare(v, r.Version) < 0 {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // Requirements lists the full go.mod requirements for a's features: the
@@ -174,7 +199,7 @@ type Variant struct {
 }
 
 // allVariants have every feature, one per broker (a project has one).
-var allVariants = []string{"all-nats", "all-amqp", "all-kafka"}
+var allVariants = []string{"all-nats", "all-amqp", "all-kafka", "all-etcd"}
 
 // DependencyVariants are the projects gendeps tidies, one per feature and
 // one with all of them.
@@ -185,6 +210,8 @@ func DependencyVariants() []Variant {
 		{"all-kafka", Answers{Name: "all", Protocols: Names(Protocols), Broker: "kafka", Registry: "consul"}},
 		{"base", Answers{Name: "base", Protocols: []string{"http"}, Registry: "none"}},
 		{"consul", Answers{Name: "consul", Protocols: []string{"http"}, Registry: "consul"}},
+		{"etcd", Answers{Name: "etcd", Protocols: []string{"http"}, Registry: "etcd"}},
+		{"all-etcd", Answers{Name: "all", Protocols: Names(Protocols), Broker: "nats", Registry: "etcd"}},
 		{"grpc", Answers{Name: "grpc", Protocols: []string{"grpc"}, Registry: "none"}},
 		{"nats", Answers{Name: "nats", Protocols: []string{"events"}, Broker: "nats", Registry: "none"}},
 		{"amqp", Answers{Name: "amqp", Protocols: []string{"events"}, Broker: "amqp", Registry: "none"}},

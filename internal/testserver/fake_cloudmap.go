@@ -1,4 +1,4 @@
-package cloudmap
+package testserver
 
 import (
 	"encoding/json"
@@ -9,13 +9,15 @@ import (
 	"testing"
 )
 
-// fakeCloudMap is a stand-in for the Cloud Map API built from its
+// FakeCloudMap is a stand-in for the AWS Cloud Map API built from its
 // documentation (AWS JSON 1.1: POST / with X-Amz-Target
 // Route53AutoNaming_v20170314.<Operation>), since no Cloud Map can run
 // here. It serves ListNamespaces, ListServices (NAMESPACE_ID filter) and
 // DiscoverInstances (HealthStatus filter), and refuses requests not signed
 // with the access key it was given.
-type fakeCloudMap struct {
+type FakeCloudMap struct {
+	// URL is the endpoint to give the SDK as BaseEndpoint.
+	URL       string
 	srv       *httptest.Server
 	accessKey string
 
@@ -27,24 +29,48 @@ type fakeCloudMap struct {
 	hosts      map[string]bool             // Host headers seen
 }
 
-func newFakeCloudMap(t *testing.T, accessKey string) *fakeCloudMap {
-	f := &fakeCloudMap{accessKey: accessKey, namespaces: map[string]string{}, services: map[string]map[string]bool{},
-		instances: map[string][]map[string]any{}, calls: map[string]int{}, hosts: map[string]bool{}}
+// NewFakeCloudMap starts the fake; it accepts requests signed with
+// accessKey only. Close stops it.
+func NewFakeCloudMap(accessKey string) *FakeCloudMap {
+	f := &FakeCloudMap{accessKey: accessKey, namespaces: map[string]string{}, services: map[string]map[string]bool{},
+		instances: map[string][]map[string]any{}, hosts: map[string]bool{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
+	f.URL = f.srv.URL
 	return f
 }
 
-func (f *fakeCloudMap) addNamespace(id, name string) {
+// StartFakeCloudMap starts the fake for the test and closes it at the end.
+func StartFakeCloudMap(t testing.TB, accessKey string) *FakeCloudMap {
+	f := NewFakeCloudMap(accessKey)
+	t.Cleanup(f.Close)
+	return f
+}
+
+// Close stops the fake.
+func (f *FakeCloudMap) Close() { f.srv.Close() }
+
+// Hosts lists the Host headers requests came with.
+func (f *FakeCloudMap) Hosts() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for h := range f.hosts {
+		out = append(out, h)
+	}
+	return out
+}
+
+// AddNamespace creates a namespace.
+func (f *FakeCloudMap) AddNamespace(id, name string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.namespaces[id] = name
 	f.services[id] = map[string]bool{}
 }
 
-// addInstance registers an instance (creating its service) with a health
+// AddInstance registers an instance (creating its service) with a health
 // status and attributes, as RegisterInstance and the health checker would.
-func (f *fakeCloudMap) addInstance(nsID, service, id, health string, attrs map[string]string) {
+func (f *FakeCloudMap) AddInstance(nsID, service, id, health string, attrs map[string]string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.services[nsID][service] = true
@@ -54,37 +80,37 @@ func (f *fakeCloudMap) addInstance(nsID, service, id, health string, attrs map[s
 		"HealthStatus": health, "Attributes": attrs})
 }
 
-func (f *fakeCloudMap) addService(nsID, service string) {
+// AddService creates a service without instances.
+func (f *FakeCloudMap) AddService(nsID, service string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.services[nsID][service] = true
 }
 
-func fakeError(w http.ResponseWriter, code int, typ, msg string) {
+func fakeCloudMapError(w http.ResponseWriter, code int, typ, msg string) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	w.Header().Set("X-Amzn-ErrorType", typ)
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(map[string]string{"__type": typ, "Message": msg})
 }
 
-func (f *fakeCloudMap) serve(w http.ResponseWriter, r *http.Request) {
+func (f *FakeCloudMap) serve(w http.ResponseWriter, r *http.Request) {
 	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), "Route53AutoNaming_v20170314.")
 	if r.Method != http.MethodPost || !ok || r.Header.Get("Content-Type") != "application/x-amz-json-1.1" {
-		fakeError(w, 400, "SerializationException", "not an AWS JSON 1.1 request")
+		fakeCloudMapError(w, 400, "SerializationException", "not an AWS JSON 1.1 request")
 		return
 	}
 	if !strings.Contains(r.Header.Get("Authorization"), "Credential="+f.accessKey+"/") {
-		fakeError(w, 400, "UnrecognizedClientException", "The security token included in the request is invalid.")
+		fakeCloudMapError(w, 400, "UnrecognizedClientException", "The security token included in the request is invalid.")
 		return
 	}
 	var in map[string]any
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		fakeError(w, 400, "SerializationException", err.Error())
+		fakeCloudMapError(w, 400, "SerializationException", err.Error())
 		return
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.calls[op]++
 	f.hosts[r.Host] = true
 	var out any
 	switch op {
@@ -116,13 +142,13 @@ func (f *fakeCloudMap) serve(w http.ResponseWriter, r *http.Request) {
 			if name == ns {
 				found = true
 				if !f.services[id][svc] {
-					fakeError(w, 400, "ServiceNotFound", "No service found for "+svc)
+					fakeCloudMapError(w, 400, "ServiceNotFound", "No service found for "+svc)
 					return
 				}
 			}
 		}
 		if !found {
-			fakeError(w, 400, "NamespaceNotFound", "No namespace found for "+ns)
+			fakeCloudMapError(w, 400, "NamespaceNotFound", "No namespace found for "+ns)
 			return
 		}
 		want, _ := in["HealthStatus"].(string)
@@ -136,7 +162,7 @@ func (f *fakeCloudMap) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		out = map[string]any{"Instances": insts, "InstancesRevision": 7}
 	default:
-		fakeError(w, 400, "UnknownOperationException", op)
+		fakeCloudMapError(w, 400, "UnknownOperationException", op)
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
