@@ -368,16 +368,27 @@ func (f *finder) burstFrom(st Step) float64 {
 // holds, which is what keeps a refilled bucket from skewing the step.
 func (f *finder) drained(ctx context.Context, m, hi float64) (bool, error) {
 	drainRate := math.Max(2*hi, 4*f.rEst)
-	drainFor := time.Duration(math.Max(0.1, 1.5*(f.bEst+1)/math.Max(1, drainRate-f.rEst)) * float64(time.Second))
+	drainFor := time.Duration(math.Max(0.2, 2.5*(f.bEst+2)/math.Max(1, drainRate-f.rEst)) * float64(time.Second))
 	measure := max(f.opts.StepDuration, time.Duration(40/m*float64(time.Second)))
 	measure = min(measure, 5*time.Second)
-	prof := loadtest.Profile{Text: "drain", Stages: []loadtest.Stage{
-		{Kind: "constant", From: drainRate, Duration: drainFor},
-		{Kind: "constant", From: m, Duration: measure},
-	}}
-	st, recs, err := f.step(ctx, "bisect", probe{profile: prof, rate: m, d: drainFor + measure})
-	if err != nil {
-		return false, err
+	var st Step
+	var recs []rec
+	for try := 0; ; try++ {
+		prof := loadtest.Profile{Text: "drain", Stages: []loadtest.Stage{
+			{Kind: "constant", From: drainRate, Duration: drainFor},
+			{Kind: "constant", From: m, Duration: measure},
+		}}
+		var err error
+		st, recs, err = f.step(ctx, "bisect", probe{profile: prof, rate: m, d: drainFor + measure})
+		if err != nil {
+			return false, err
+		}
+		// The drain must have met the limit, or a bucket it did not
+		// empty carries the measured stage.
+		if (st.firstThrottle >= 0 && st.firstThrottle < drainFor) || try == 2 {
+			break
+		}
+		drainFor *= 2
 	}
 	st.Drained = true
 	from := drainFor + measure/5
