@@ -245,6 +245,8 @@ func (f *finder) search(ctx context.Context) error {
 			lo = f.rEst / 1.2
 		}
 	}
+	rechecked := false
+bisect:
 	for hi/lo > 1+f.opts.Precision || !loConfirmed {
 		var m float64
 		switch {
@@ -258,7 +260,7 @@ func (f *finder) search(ctx context.Context) error {
 		default:
 			m = math.Sqrt(lo * hi)
 		}
-		over, err := f.drained(ctx, m, hi)
+		over, err := f.drained(ctx, m, hi, false)
 		if err != nil {
 			return err
 		}
@@ -273,6 +275,22 @@ func (f *finder) search(ctx context.Context) error {
 		default:
 			lo = m
 			loConfirmed = true
+		}
+	}
+	// Just above the limit a short step sees so few 429s that it can pass
+	// for "under". When the rate measured while throttled says lo is over
+	// the limit, lo is checked once more with a step twice as long.
+	if est := f.estRate(); est > 0 && est < lo/(1+f.opts.Precision/2) && !rechecked {
+		rechecked = true
+		over, err := f.drained(ctx, lo, hi, true)
+		if err != nil {
+			return err
+		}
+		if over {
+			s := math.Sqrt(1 + f.opts.Precision*0.96)
+			hi, lo, loConfirmed = lo, math.Min(lo/(1+2*f.opts.Precision), est/1.1), false
+			cands = []float64{est * s, est / s}
+			goto bisect
 		}
 	}
 	r := math.Sqrt(lo * hi)
@@ -327,6 +345,14 @@ func (f *finder) timeOrErr(err error) error {
 	return f.out(err.Error())
 }
 
+// estRate is the sustained rate measured in throttled steps, or 0.
+func (f *finder) estRate() float64 {
+	if f.estSpan <= 0 {
+		return 0
+	}
+	return f.estN / f.estSpan
+}
+
 // addEstimate adds the steady window (after the first throttle, when the
 // bucket is empty) of an over-limit step to the rate estimate.
 func (f *finder) addEstimate(recs []rec, from time.Duration, rate float64) {
@@ -366,11 +392,14 @@ func (f *finder) burstFrom(st Step) float64 {
 //
 // No wait for the reset is needed: the drain empties whatever the bucket
 // holds, which is what keeps a refilled bucket from skewing the step.
-func (f *finder) drained(ctx context.Context, m, hi float64) (bool, error) {
+func (f *finder) drained(ctx context.Context, m, hi float64, long bool) (bool, error) {
 	drainRate := math.Max(2*hi, 4*f.rEst)
 	drainFor := time.Duration(math.Max(0.2, 2.5*(f.bEst+2)/math.Max(1, drainRate-f.rEst)) * float64(time.Second))
 	measure := max(f.opts.StepDuration, time.Duration(40/m*float64(time.Second)))
 	measure = min(measure, 5*time.Second)
+	if long {
+		measure *= 2
+	}
 	var st Step
 	var recs []rec
 	for try := 0; ; try++ {
