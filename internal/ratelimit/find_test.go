@@ -59,6 +59,9 @@ func TestFindRecoversRateAndBurst(t *testing.T) {
 			}
 			if !within(res.SustainedRate, tt.rate, 0.05) {
 				t.Errorf("sustained_rate = %v, want %v within 5%% (bracket %+v)", res.SustainedRate, tt.rate, res.Bracket)
+				for _, s := range res.Steps {
+					t.Logf("%+v", s)
+				}
 			}
 			if !within(res.Burst, float64(tt.burst), 0.10) {
 				t.Errorf("burst = %v, want %d within 10%%", res.Burst, tt.burst)

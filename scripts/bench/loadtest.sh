@@ -19,6 +19,8 @@ conns=${CONNS:-50}
 port=${PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}
 url="http://127.0.0.1:$port/"
 
+# vegeta opens a connection per worker; at 20k/s the server needs many fds.
+ulimit -n 65536 2>/dev/null || true
 "$repo/scripts/testenv.sh" loadpeers >&2
 work=$(mktemp -d)
 trap 'kill "$srv" 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -49,7 +49,7 @@ func addTargetFlags(cmd *cobra.Command, t *TargetFlags, maxDefault time.Duration
 	fl.StringVar(&t.Data, "data", "", "gRPC: request message as JSON")
 	fl.StringArrayVar(&t.Protos, "proto", nil, "gRPC: proto file (default: server reflection)")
 	fl.StringArrayVarP(&t.ImportPaths, "import-path", "I", nil, "gRPC: proto import folder")
-	fl.IntVar(&t.Draft, "draft", 11, "how to read `t` in the RateLimit field: 10 (seconds to reset) or 11 (effective window)")
+	fl.IntVar(&t.Draft, "draft", 11, "how to read the t parameter of the RateLimit field: 10 (seconds to reset) or 11 (effective window)")
 	fl.StringVar(&t.From, "from", "", "service.yaml declaring the limits (rate_limits)")
 	fl.StringVar(&t.Route, "route", "", "with --from: the route of the rate_limits entry to use")
 	fl.DurationVar(&t.MaxDuration, "max-duration", maxDefault, "upper bound on the whole run")
