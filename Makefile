@@ -25,8 +25,14 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './scripts/tools/*')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
+# The load and rate-limit tests measure rates against loopback servers;
+# they run after the rest, on a machine no other test package is loading,
+# so that a neighbour's build does not skew what they measure.
+TIMED_PKGS := ./internal/loadtest/ ./internal/ratelimit/
+
 unit:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v -e '/internal/loadtest$$' -e '/internal/ratelimit$$')
+	$(GO) test -race -count=1 -p 1 $(TIMED_PKGS)
 
 release-check:
 	$(BIN)/goreleaser check
