@@ -19,6 +19,9 @@
 //	    owner: once                   # .tmpl); "dir/**" matches a whole folder
 //	  - match: "internal/grpcserver/**"
 //	    when: '{{has .Protocols "grpc"}}'  # rendered; the file is produced only if "true"
+//	include:              # templates shared with another set instead of copied
+//	  - set: service      # (one level: the other set's own includes are not followed)
+//	    match: ["internal/ratelimit/*"]  # same patterns as rules; own files win
 //
 // A file whose content renders to nothing but white space is skipped too, so
 // small conditional files need no rule.

@@ -310,3 +310,47 @@ func TestApplyRollsBack(t *testing.T) {
 		t.Error("the lock was updated by a failed run")
 	}
 }
+
+func TestIncludeSharesTemplates(t *testing.T) {
+	fsys := testSet("x")
+	fsys["edge/set.yaml"] = &fstest.MapFile{Data: []byte(`name: edge
+version: 1
+description: includes app's handler and extra files
+include:
+  - set: app
+    match: ["handler.go", "extra/**"]
+files:
+  - match: "handler.go"
+    owner: once
+  - match: "extra/**"
+    when: "{{.Extra}}"
+`)}
+	fsys["edge/main.go.tmpl"] = &fstest.MapFile{Data: []byte("package main\n// edge {{.Name}}\n")}
+	// The including set's own copy wins over the included one.
+	fsys["edge/extra/x.yaml.tmpl"] = &fstest.MapFile{Data: []byte("x: edge\n")}
+	dir := filepath.Join(t.TempDir(), "p")
+	p, err := (&Engine{Templates: fsys}).Plan(Request{Set: "edge", Dir: dir, Data: data{Name: "n", Extra: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := actions(p)
+	for _, want := range []string{"main.go", "handler.go", "extra/x.yaml"} {
+		if got[want] != ActionCreate {
+			t.Errorf("%s: %q, want create (plan %v)", want, got[want], got)
+		}
+	}
+	for _, notIncluded := range []string{"routes.go", "run.sh"} {
+		if _, ok := got[notIncluded]; ok {
+			t.Errorf("%s was included but not matched", notIncluded)
+		}
+	}
+	if !strings.Contains(string(p.Content("handler.go")), "handler of n") || !strings.HasSuffix(string(p.Content("extra/x.yaml")), "\nx: edge\n") {
+		t.Errorf("handler %q, extra %q", p.Content("handler.go"), p.Content("extra/x.yaml"))
+	}
+
+	// An include that matches nothing is a mistake in the set.
+	fsys["bad/set.yaml"] = &fstest.MapFile{Data: []byte("name: bad\nversion: 1\ninclude:\n  - set: app\n    match: [\"nope.go\"]\n")}
+	if _, err := (&Engine{Templates: fsys}).Plan(Request{Set: "bad", Dir: dir, Data: data{Name: "n"}}); err == nil || !strings.Contains(err.Error(), "matches no template") {
+		t.Errorf("err = %v", err)
+	}
+}

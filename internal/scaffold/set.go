@@ -35,12 +35,23 @@ type Rule struct {
 	Mode string `yaml:"mode,omitempty"`
 }
 
+// Include takes templates from another set, so that two sets share one
+// copy of the code they have in common. The including set's own files win,
+// and its rules (owner, when, mode) apply to the included ones.
+type Include struct {
+	// Set is the set to take templates from.
+	Set string `yaml:"set"`
+	// Match selects its templates by path (without .tmpl), as rules do.
+	Match []string `yaml:"match"`
+}
+
 // Manifest is a set's set.yaml.
 type Manifest struct {
-	Name        string `yaml:"name"`
-	Version     int    `yaml:"version"`
-	Description string `yaml:"description"`
-	Files       []Rule `yaml:"files"`
+	Name        string    `yaml:"name"`
+	Version     int       `yaml:"version"`
+	Description string    `yaml:"description"`
+	Include     []Include `yaml:"include,omitempty"`
+	Files       []Rule    `yaml:"files"`
 }
 
 // Template is one template file of a set, after overrides are applied.
@@ -136,6 +147,59 @@ func parseMode(s string) (os.FileMode, error) {
 // overrideDir/name when overrideDir is not empty. An override folder may hold
 // any subset of the set's files, including set.yaml.
 func LoadSet(fsys fs.FS, name, overrideDir string) (*Set, error) {
+	byPath, err := loadOwn(fsys, name, overrideDir)
+	if err != nil {
+		return nil, err
+	}
+	man, ok := byPath[ManifestName]
+	if !ok {
+		return nil, fmt.Errorf("template set %q has no %s", name, ManifestName)
+	}
+	m, err := parseManifest(man.Source, []byte(man.Text))
+	if err != nil {
+		return nil, err
+	}
+	delete(byPath, ManifestName)
+	for _, inc := range m.Include {
+		if inc.Set == name {
+			return nil, fmt.Errorf("%s: a set cannot include itself", man.Source)
+		}
+		// Included sets are read without their own includes: one level keeps
+		// where a template comes from obvious.
+		other, err := loadOwn(fsys, inc.Set, overrideDir)
+		if err != nil {
+			return nil, fmt.Errorf("%s: include %q: %w", man.Source, inc.Set, err)
+		}
+		matched := false
+		for _, t := range other {
+			if t.Path == ManifestName {
+				continue
+			}
+			p := strings.TrimSuffix(t.Path, ".tmpl")
+			for _, pattern := range inc.Match {
+				if matchRule(pattern, p) {
+					matched = true
+					if _, own := byPath[t.Path]; !own {
+						byPath[t.Path] = t
+					}
+				}
+			}
+		}
+		if !matched {
+			return nil, fmt.Errorf("%s: include %q matches no template", man.Source, inc.Set)
+		}
+	}
+	s := &Set{Manifest: *m}
+	for _, t := range byPath {
+		s.Templates = append(s.Templates, t)
+	}
+	sort.Slice(s.Templates, func(i, j int) bool { return s.Templates[i].Path < s.Templates[j].Path })
+	return s, nil
+}
+
+// loadOwn collects a set's own templates (and set.yaml) from fsys and the
+// override folder, keyed by path.
+func loadOwn(fsys fs.FS, name, overrideDir string) (map[string]Template, error) {
 	if !validSegment(name) {
 		return nil, fmt.Errorf("template set name %q is not valid", name)
 	}
@@ -163,21 +227,7 @@ func LoadSet(fsys fs.FS, name, overrideDir string) (*Set, error) {
 	if !found {
 		return nil, fmt.Errorf("no template set %q", name)
 	}
-	man, ok := byPath[ManifestName]
-	if !ok {
-		return nil, fmt.Errorf("template set %q has no %s", name, ManifestName)
-	}
-	m, err := parseManifest(man.Source, []byte(man.Text))
-	if err != nil {
-		return nil, err
-	}
-	delete(byPath, ManifestName)
-	s := &Set{Manifest: *m}
-	for _, t := range byPath {
-		s.Templates = append(s.Templates, t)
-	}
-	sort.Slice(s.Templates, func(i, j int) bool { return s.Templates[i].Path < s.Templates[j].Path })
-	return s, nil
+	return byPath, nil
 }
 
 func collect(fsys fs.FS, root, source string, into map[string]Template) error {

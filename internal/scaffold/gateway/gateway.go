@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -40,25 +39,14 @@ type Answers struct {
 	RateBurst  int      `yaml:"rate_burst,omitempty" json:"rate_burst,omitempty"`
 }
 
-var (
-	nameRE   = regexp.MustCompile(`^[a-z][a-z0-9-]{0,40}[a-z0-9]$|^[a-z]$`)
-	moduleRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._~-]*(/[A-Za-z0-9._~-]+)*$`)
-)
-
 // Registries are the registries a gateway can discover services in.
 var Registries = []string{"consul", "none"}
 
 // Normalize fills defaults and validates; errors are one line naming the
 // answer.
 func (a *Answers) Normalize() error {
-	if !nameRE.MatchString(a.Name) {
-		return fmt.Errorf("gateway name %q: use lower-case letters, digits and dashes, starting with a letter (at most 42)", a.Name)
-	}
-	if a.Module == "" {
-		a.Module = "example.com/" + a.Name
-	}
-	if !moduleRE.MatchString(a.Module) || strings.Contains(a.Module, "..") {
-		return fmt.Errorf("module path %q is not a valid Go module path", a.Module)
+	if err := service.CheckNameAndModule("gateway", a.Name, &a.Module); err != nil {
+		return err
 	}
 	if a.Registry == "" {
 		a.Registry = "consul"

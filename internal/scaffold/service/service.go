@@ -83,17 +83,27 @@ var (
 	moduleRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._~-]*(/[A-Za-z0-9._~-]+)*$`)
 )
 
+// CheckNameAndModule validates a project's name (kind says what it names,
+// e.g. "service" or "gateway") and Go module path, defaulting the module to
+// example.com/NAME. Every template set names projects the same way.
+func CheckNameAndModule(kind, name string, module *string) error {
+	if !nameRE.MatchString(name) {
+		return fmt.Errorf("%s name %q: use lower-case letters, digits and dashes, starting with a letter (at most 42)", kind, name)
+	}
+	if *module == "" {
+		*module = "example.com/" + name
+	}
+	if !moduleRE.MatchString(*module) || strings.Contains(*module, "..") {
+		return fmt.Errorf("module path %q is not a valid Go module path", *module)
+	}
+	return nil
+}
+
 // Normalize fills defaults and validates; errors are one line naming the
 // answer.
 func (a *Answers) Normalize() error {
-	if !nameRE.MatchString(a.Name) {
-		return fmt.Errorf("service name %q: use lower-case letters, digits and dashes, starting with a letter (at most 42)", a.Name)
-	}
-	if a.Module == "" {
-		a.Module = "example.com/" + a.Name
-	}
-	if !moduleRE.MatchString(a.Module) || strings.Contains(a.Module, "..") {
-		return fmt.Errorf("module path %q is not a valid Go module path", a.Module)
+	if err := CheckNameAndModule("service", a.Name, &a.Module); err != nil {
+		return err
 	}
 	if len(a.Protocols) == 0 {
 		a.Protocols = []string{"http"}
