@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -190,7 +191,7 @@ func (e *ParseError) Error() string {
 	return fmt.Sprintf("config file %s: %s", e.Path, e.Problem)
 }
 
-var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+var yamlLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`) })
 
 // parseYAMLError turns a yaml.v3 error into a ParseError. yaml.v3 reports
 // "yaml: line N: problem" for syntax errors and a list of such lines for
@@ -202,7 +203,7 @@ func parseYAMLError(path string, err error) *ParseError {
 		msg = te.Errors[0]
 	}
 	msg = strings.TrimSpace(strings.SplitN(msg, "\n", 2)[0])
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+	if m := yamlLine().FindStringSubmatch(msg); m != nil {
 		n, _ := strconv.Atoi(m[1])
 		problem := strings.Replace(m[2], "not found in type config.Context", "is not a context setting (known: "+strings.Join(ContextKeys, ", ")+")", 1)
 		problem = strings.Replace(problem, "not found in type config.File", "is not a top-level setting (known: current_context, contexts, templates)", 1)

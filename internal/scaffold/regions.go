@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"sync"
 )
 
 // A region is the text between a "msctl:begin NAME" line and its
 // "msctl:end NAME" line, both excluded. The markers sit in a comment of
 // any style (//, #, --, <!--).
-var markerRE = regexp.MustCompile(`^\s*(?://|#|--|<!--)\s*msctl:(begin|end)\s+([A-Za-z0-9_.-]+)`)
+var markerRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^\s*(?://|#|--|<!--)\s*msctl:(begin|end)\s+([A-Za-z0-9_.-]+)`)
+})
 
 type region struct {
 	name string
@@ -30,7 +33,7 @@ func parseRegions(content []byte) ([]region, error) {
 		if next >= 0 {
 			lineEnd = off + next + 1
 		}
-		if m := markerRE.FindSubmatch(content[off:lineEnd]); m != nil {
+		if m := markerRE().FindSubmatch(content[off:lineEnd]); m != nil {
 			kind, name := string(m[1]), string(m[2])
 			switch {
 			case kind == "begin" && open != nil:

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -72,7 +73,9 @@ func (e *ParseError) Error() string { return e.Location.String() + ": " + e.Err.
 
 func (e *ParseError) Unwrap() error { return e.Err }
 
-var versionRe = regexp.MustCompile(`(?m)(?:^#\s*@?version:?\s+(\S+)\s*$|@version\(\s*\w+\s*:\s*"([^"]+)"\s*\))`)
+var versionRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?m)(?:^#\s*@?version:?\s+(\S+)\s*$|@version\(\s*\w+\s*:\s*"([^"]+)"\s*\))`)
+})
 
 // Load parses the named files (one schema may span several); read is nil
 // for the local disk.
@@ -87,7 +90,7 @@ func Load(files []string, read func(string) ([]byte, error), label string) (*Sch
 		if err != nil {
 			return nil, &ParseError{Location: compat.Location{File: label + f}, Err: err}
 		}
-		if m := versionRe.FindStringSubmatch(string(b)); m != nil && version == "" {
+		if m := versionRe().FindStringSubmatch(string(b)); m != nil && version == "" {
 			version = m[1] + m[2]
 		}
 		// A @version directive is msctl's, not the schema's: declare it

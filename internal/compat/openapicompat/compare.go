@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/msctl/msctl/internal/compat"
 )
@@ -47,10 +48,10 @@ func Compare(old, new *Doc) []compat.Finding {
 	return c.out
 }
 
-var paramName = regexp.MustCompile(`\{[^}]*\}`)
+var paramName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{[^}]*\}`) })
 
 // templateKey makes /orders/{id} and /orders/{orderId} the same path.
-func templateKey(p string) string { return paramName.ReplaceAllString(p, "{}") }
+func templateKey(p string) string { return paramName().ReplaceAllString(p, "{}") }
 
 func (c *checker) add(rule compat.Rule, path, msg string, at, base node) {
 	var bl *compat.Location
@@ -107,7 +108,7 @@ func (c *checker) comparePath(oe, ne entry) {
 // {id} to {orderId} changes nothing for clients.
 func params(template string, pathItem, op node) map[string]node {
 	pos := map[string]int{}
-	for i, m := range paramName.FindAllString(template, -1) {
+	for i, m := range paramName().FindAllString(template, -1) {
 		pos[strings.Trim(m, "{}")] = i
 	}
 	out := map[string]node{}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
@@ -97,7 +98,7 @@ func walkFile(f protoreflect.FileDescriptor, msg func(protoreflect.MessageDescri
 	walkMsgs(f.Messages())
 }
 
-var majorSuffix = regexp.MustCompile(`^(.*)\.v(\d+)((?:alpha|beta|test)\d*)?$`)
+var majorSuffix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(.*)\.v(\d+)((?:alpha|beta|test)\d*)?$`) })
 
 // checker carries one comparison's state.
 type checker struct {
@@ -138,14 +139,14 @@ func (c *checker) findRenames() {
 		if _, ok := c.new.packages[p]; ok {
 			continue
 		}
-		m := majorSuffix.FindStringSubmatch(p)
+		m := majorSuffix().FindStringSubmatch(p)
 		if m == nil {
 			continue
 		}
 		oldMajor, _ := strconv.Atoi(m[2])
 		best, bestMajor := "", 0
 		for q := range c.new.packages {
-			n := majorSuffix.FindStringSubmatch(q)
+			n := majorSuffix().FindStringSubmatch(q)
 			if n == nil || n[1] != m[1] {
 				continue
 			}
@@ -165,7 +166,7 @@ func declaredMajors(o, n *index, renamed map[string]string) (string, string) {
 	one := func(ix *index) string {
 		var v string
 		for p := range ix.packages {
-			m := majorSuffix.FindStringSubmatch(p)
+			m := majorSuffix().FindStringSubmatch(p)
 			if m == nil {
 				return ""
 			}

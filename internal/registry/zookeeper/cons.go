@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/msctl/msctl/internal/registry"
@@ -63,12 +64,12 @@ func (r *Registry) sessions(ctx context.Context) map[int64]session {
 // consLine matches one connection of `cons`:
 //
 //	/127.0.0.1:58276[1](queued=0,recved=2,sent=2,sid=0x10000104e300000,lop=CREA,est=1764277292000,to=10000,lcxid=0x1,lzxid=0x2,lresp=1764277292123,llat=7,minlat=0,avglat=7,maxlat=7)
-var consLine = regexp.MustCompile(`^\s*/(\S+?)\[\d+\]\((.*)\)\s*$`)
+var consLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*/(\S+?)\[\d+\]\((.*)\)\s*$`) })
 
 func parseCons(text string) map[int64]session {
 	out := map[int64]session{}
 	for _, line := range strings.Split(text, "\n") {
-		m := consLine.FindStringSubmatch(line)
+		m := consLine().FindStringSubmatch(line)
 		if m == nil {
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // The route grammar, shared with the generated gateway's internal/route
@@ -12,11 +13,14 @@ import (
 //	route:     PREFIX=SERVICE[/PATH]        /orders=orders, /api/users=users/v1
 //	composite: PATH=PART[,PART...]          /dashboard=orders/v1/items,users/v1/items
 //	part:      [KEY:]SERVICE/PATH           recent:orders/v1/items
+//
+// The patterns compile on first use: compiled at package init, their counted
+// repeats cost every msctl command start-up time.
 var (
-	prefixRE  = regexp.MustCompile(`^/$|^(/[A-Za-z0-9._~-]+)+$`)
-	serviceRE = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
-	pathRE    = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)+/?$|^/$`)
-	keyRE     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]{0,62}$`)
+	prefixRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^/$|^(/[A-Za-z0-9._~-]+)+$`) })
+	serviceRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`) })
+	pathRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)+/?$|^/$`) })
+	keyRE     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]{0,62}$`) })
 )
 
 // Route sends requests under Prefix to Service, replacing Prefix with Path
@@ -50,7 +54,7 @@ func ParseRoute(spec string) (Route, error) {
 	if !ok {
 		return bad("no '='")
 	}
-	if !prefixRE.MatchString(prefix) || dotSegment(prefix) {
+	if !prefixRE().MatchString(prefix) || dotSegment(prefix) {
 		return bad("the prefix must be a path like /orders (letters, digits, . _ ~ -)")
 	}
 	svc, p, err := splitTarget(target)
@@ -63,12 +67,12 @@ func ParseRoute(spec string) (Route, error) {
 // splitTarget splits SERVICE[/PATH].
 func splitTarget(target string) (svc, p string, err error) {
 	svc, rest, hasPath := strings.Cut(target, "/")
-	if !serviceRE.MatchString(svc) {
+	if !serviceRE().MatchString(svc) {
 		return "", "", fmt.Errorf("service %q must be lower-case letters, digits and dashes", svc)
 	}
 	if hasPath {
 		p = "/" + rest
-		if !pathRE.MatchString(p) || dotSegment(p) {
+		if !pathRE().MatchString(p) || dotSegment(p) {
 			return "", "", fmt.Errorf("backend path %q is not a clean path", p)
 		}
 	}
@@ -84,7 +88,7 @@ func ParseComposite(spec string) (Composite, error) {
 	if !ok {
 		return bad("no '='")
 	}
-	if path == "/" || !prefixRE.MatchString(path) || dotSegment(path) {
+	if path == "/" || !prefixRE().MatchString(path) || dotSegment(path) {
 		return bad("the path must be like /dashboard")
 	}
 	c := Composite{Path: path}
@@ -104,7 +108,7 @@ func ParseComposite(spec string) (Composite, error) {
 		if key == "" {
 			key = svc
 		}
-		if !keyRE.MatchString(key) {
+		if !keyRE().MatchString(key) {
 			return bad(fmt.Sprintf("key %q must be a word (letters, digits, _ and -)", key))
 		}
 		if key == "errors" {

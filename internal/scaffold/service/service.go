@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/msctl/msctl/internal/scaffold"
 	"github.com/msctl/msctl/internal/servicefile"
@@ -79,21 +80,21 @@ func Names(opts []Option) []string {
 }
 
 var (
-	nameRE   = regexp.MustCompile(`^[a-z][a-z0-9-]{0,40}[a-z0-9]$|^[a-z]$`)
-	moduleRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._~-]*(/[A-Za-z0-9._~-]+)*$`)
+	nameRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9-]{0,40}[a-z0-9]$|^[a-z]$`) })
+	moduleRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._~-]*(/[A-Za-z0-9._~-]+)*$`) })
 )
 
 // CheckNameAndModule validates a project's name (kind says what it names,
 // e.g. "service" or "gateway") and Go module path, defaulting the module to
 // example.com/NAME. Every template set names projects the same way.
 func CheckNameAndModule(kind, name string, module *string) error {
-	if !nameRE.MatchString(name) {
+	if !nameRE().MatchString(name) {
 		return fmt.Errorf("%s name %q: use lower-case letters, digits and dashes, starting with a letter (at most 42)", kind, name)
 	}
 	if *module == "" {
 		*module = "example.com/" + name
 	}
-	if !moduleRE.MatchString(*module) || strings.Contains(*module, "..") {
+	if !moduleRE().MatchString(*module) || strings.Contains(*module, "..") {
 		return fmt.Errorf("module path %q is not a valid Go module path", *module)
 	}
 	return nil
