@@ -175,6 +175,11 @@ func (w *Watcher) Next() (*WatchResponse, error) {
 		return nil, errors.New("/v3/watch: a message without a result")
 	}
 	r := msg.Result
+	for i := range r.Events {
+		if r.Events[i].Type == "" {
+			r.Events[i].Type = EventPut // left out as the enum's zero value
+		}
+	}
 	if r.Canceled {
 		if r.CompactRevision != 0 {
 			return nil, &CompactedError{CompactRevision: r.CompactRevision}
