@@ -156,6 +156,14 @@ func (c *Client) call(ctx context.Context, path string, req, resp any, o callOpt
 	})
 }
 
+// Call posts req as JSON to any other path of the API (such as
+// /v3/auth/user/add or /v3/kv/compaction) and decodes the answer into
+// resp; a json.RawMessage req is sent as it is. After an answer, the call
+// is not sent to another endpoint.
+func (c *Client) Call(ctx context.Context, path string, req, resp any) error {
+	return c.call(ctx, path, req, resp, callOpts{})
+}
+
 // withAuth runs f with the current token, first authenticating when the
 // client has a username and no token yet; f is run again once with a new
 // token when the cluster refuses the one given.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -578,5 +579,32 @@ func TestTLS(t *testing.T) {
 				t.Fatalf("err = %v, want %q", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestWatchCompacted(t *testing.T) {
+	srv := testserver.StartEtcd(t)
+	c := newClient(t, Config{Endpoints: []string{srv.ClientURL}})
+	ctx := ctxT(t)
+	var rev int64
+	for i := 0; i < 3; i++ {
+		p, err := c.Put(ctx, []byte("c"), fmt.Appendf(nil, "%d", i), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rev = p.Header.Revision
+	}
+	var resp struct{}
+	if err := c.Call(ctx, "/v3/kv/compaction", json.RawMessage(fmt.Sprintf(`{"revision":"%d"}`, rev)), &resp); err != nil {
+		t.Fatal(err)
+	}
+	w, err := c.Watch(ctx, WatchRequest{Key: []byte("c"), StartRevision: 1})
+	if err == nil {
+		defer w.Close()
+		_, err = w.Next()
+	}
+	var ce *CompactedError
+	if !errors.As(err, &ce) || ce.CompactRevision != rev {
+		t.Fatalf("err = %v, want CompactedError at %d", err, rev)
 	}
 }
