@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -242,5 +243,35 @@ func TestWrapClassification(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("%s: %v classified %s, want %s", tt.name, err, got, tt.want)
 		}
+	}
+}
+
+// TestEtcdSilentPort points the adapter at a port that accepts
+// connections and never answers.
+func TestEtcdSilentPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	r, err := Open(config.Context{Address: ln.Addr().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, err = r.Services(ctx, registry.Query{})
+	var ue *registry.UnreachableError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "no answer before the timeout") {
+		t.Errorf("err = %v, want unreachable, no answer before the timeout", err)
 	}
 }

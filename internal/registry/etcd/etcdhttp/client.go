@@ -150,7 +150,7 @@ func (c *Client) call(ctx context.Context, path string, req, resp any, o callOpt
 			return fmt.Errorf("reading %s: %w", path, err)
 		}
 		if err := json.Unmarshal(b, resp); err != nil {
-			return fmt.Errorf("%s: decoding the answer: %w", path, err)
+			return &HTTPError{StatusCode: r.StatusCode, Path: path, Body: snippet(b)}
 		}
 		return nil
 	})
@@ -372,9 +372,14 @@ func (c *Client) errorFrom(r *http.Response, path string) error {
 		e.HTTPStatus = r.StatusCode
 		return e
 	}
-	snippet := strings.TrimSpace(string(b))
-	if len(snippet) > 200 {
-		snippet = snippet[:200] + "..."
+	return &HTTPError{StatusCode: r.StatusCode, Path: path, Body: snippet(b)}
+}
+
+// snippet is the start of a body, for an error message.
+func snippet(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if len(s) > 200 {
+		s = s[:200] + "..."
 	}
-	return &HTTPError{StatusCode: r.StatusCode, Path: path, Body: snippet}
+	return s
 }

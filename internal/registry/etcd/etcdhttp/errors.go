@@ -56,9 +56,9 @@ func (e *Error) AuthFailure() bool {
 	return false
 }
 
-// HTTPError is a non-200 answer that is not the gateway's JSON: the port
-// is not an etcd client port, or the etcd is older than 3.4 and serves no
-// /v3/ paths.
+// HTTPError is an answer that is not the gateway's JSON: the port is not
+// an etcd client port, or the etcd is older than 3.4 and serves no /v3/
+// paths.
 type HTTPError struct {
 	StatusCode int
 	Path       string

@@ -109,3 +109,48 @@ func TestResponseSizeLimit(t *testing.T) {
 		t.Errorf("err = %v, want the size limit", err)
 	}
 }
+
+// TestNotJSON points the client at a stand-in for a web server that
+// answers 200 with HTML to any path.
+func TestNotJSON(t *testing.T) {
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "<html>hello</html>")
+	}))
+	defer fake.Close()
+	c := newClient(t, Config{Endpoints: []string{fake.URL}})
+	_, err := c.Range(ctxT(t), RangeRequest{Key: []byte("a")})
+	var he *HTTPError
+	if !errors.As(err, &he) || he.StatusCode != 200 || he.Body != "<html>hello</html>" {
+		t.Errorf("err = %#v, want an HTTPError", err)
+	}
+}
+
+// TestWatchHeaders checks what a watch sends, against a stand-in that
+// records the request and answers as etcd's gateway does.
+func TestWatchHeaders(t *testing.T) {
+	got := make(chan http.Header, 1)
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Clone()
+		fmt.Fprintln(w, `{"result":{"header":{"revision":"7"},"created":true}}`)
+		fmt.Fprintln(w, `{"error":{"grpc_code":14,"http_code":503,"message":"etcdserver: no leader","http_status":"Service Unavailable"}}`)
+	}))
+	defer fake.Close()
+	c := newClient(t, Config{Endpoints: []string{fake.URL}})
+	w, err := c.Watch(ctxT(t), WatchRequest{Key: []byte("a"), RequireLeader: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	h := <-got
+	if h.Get("Grpc-Metadata-Hasleader") != "true" || h.Get("Authorization") != "" || h.Get("Content-Type") != "application/json" {
+		t.Errorf("headers = %v", h)
+	}
+	if w.Header.Revision != 7 {
+		t.Errorf("header revision = %d, want 7", w.Header.Revision)
+	}
+	_, err = w.Next()
+	var e *Error
+	if !errors.As(err, &e) || e.Code != CodeUnavailable || e.Message != "etcdserver: no leader" {
+		t.Errorf("stream error = %#v, want no leader", err)
+	}
+}
