@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -273,5 +276,50 @@ func TestEtcdSilentPort(t *testing.T) {
 	var ue *registry.UnreachableError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "no answer before the timeout") {
 		t.Errorf("err = %v, want unreachable, no answer before the timeout", err)
+	}
+}
+
+// TestEtcdWatchReopens breaks the watch stream off: the first endpoint is
+// a stand-in for a member that creates the watch, then goes away (its
+// connections drop); the watch is opened again on the live member and
+// sees the change made there.
+func TestEtcdWatchReopens(t *testing.T) {
+	srv := testserver.StartEtcd(t)
+	seed(t, srv.ClientAddr)
+	var calls atomic.Int32
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 && r.URL.Path == "/v3/watch" {
+			fmt.Fprintln(w, `{"result":{"header":{"revision":"1"},"created":true}}`)
+			return // the stream ends without the watch being canceled
+		}
+		c, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			c.Close()
+		}
+	}))
+	defer fake.Close()
+	r, err := Open(config.Context{Address: strings.TrimPrefix(fake.URL, "http://") + "," + srv.ClientAddr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	er := r.(*Registry)
+	defer er.Close()
+	live, _ := etcdhttp.New(etcdhttp.Config{Endpoints: []string{srv.ClientURL}})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	rng, err := live.Range(ctx, etcdhttp.RangeRequest{Key: []byte("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(time.Second)
+		_, _ = live.Put(ctx, []byte("greeter/10.0.0.3:9000"), []byte(`{"Op":0,"Addr":"10.0.0.3:9000"}`), 0)
+	}()
+	ins, idx, err := er.WatchInstances(ctx, "greeter", uint64(rng.Header.Revision))
+	if err != nil || len(ins) != 3 || idx <= uint64(rng.Header.Revision) {
+		t.Fatalf("watch: %d instances, index %d, %v", len(ins), idx, err)
+	}
+	if calls.Load() < 2 {
+		t.Errorf("the stand-in saw %d calls; the watch was not opened again", calls.Load())
 	}
 }
