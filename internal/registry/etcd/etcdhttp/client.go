@@ -109,9 +109,6 @@ func New(cfg Config) (*Client, error) {
 	}, nil
 }
 
-// Endpoints returns the client URLs the client was given.
-func (c *Client) Endpoints() []string { return append([]string(nil), c.endpoints...) }
-
 // Close releases idle connections. Open watches stay open until their
 // context ends or they are closed.
 func (c *Client) Close() error {
