@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -198,7 +199,7 @@ func (c *chain) credentials() (aws.CredentialsProvider, string, error) {
 	case p.get("login_session") != "":
 		return c.awsCLI(true, "console sign-in (login_session)")
 	case p.get("credential_process") != "":
-		args, err := splitCommand(p.get("credential_process"))
+		args, err := splitCommand(p.get("credential_process"), runtime.GOOS == "windows")
 		if err != nil || len(args) == 0 {
 			return nil, "", fmt.Errorf("AWS profile %q: credential_process: %v", c.profile, orEmpty(err))
 		}
@@ -368,8 +369,9 @@ func (d describedProvider) Retrieve(ctx context.Context) (aws.Credentials, error
 
 // splitCommand splits a credential_process line into arguments the way
 // the AWS CLI does on Unix (POSIX shell words: quotes and backslashes),
-// so it runs without a shell.
-func splitCommand(s string) ([]string, error) {
+// so it runs without a shell. On Windows a backslash is a path separator,
+// not an escape, and only double quotes group.
+func splitCommand(s string, windows bool) ([]string, error) {
 	var args []string
 	var cur strings.Builder
 	inWord := false
@@ -382,7 +384,7 @@ func splitCommand(s string) ([]string, error) {
 				cur.Reset()
 				inWord = false
 			}
-		case ch == '\'':
+		case ch == '\'' && !windows:
 			j := strings.IndexByte(s[i+1:], '\'')
 			if j < 0 {
 				return nil, errors.New("unterminated ' quote")
@@ -393,7 +395,7 @@ func splitCommand(s string) ([]string, error) {
 		case ch == '"':
 			i++
 			for ; i < len(s) && s[i] != '"'; i++ {
-				if s[i] == '\\' && i+1 < len(s) && strings.IndexByte("\"\\$`", s[i+1]) >= 0 {
+				if !windows && s[i] == '\\' && i+1 < len(s) && strings.IndexByte("\"\\$`", s[i+1]) >= 0 {
 					i++
 				}
 				cur.WriteByte(s[i])
@@ -402,7 +404,7 @@ func splitCommand(s string) ([]string, error) {
 				return nil, errors.New("unterminated \" quote")
 			}
 			inWord = true
-		case ch == '\\':
+		case ch == '\\' && !windows:
 			if i+1 < len(s) {
 				i++
 				cur.WriteByte(s[i])

@@ -72,20 +72,23 @@ func TestReadSharedFileMissing(t *testing.T) {
 
 func TestSplitCommand(t *testing.T) {
 	for _, tc := range []struct {
-		in   string
-		want []string
-		err  bool
+		in      string
+		want    []string
+		err     bool
+		windows bool
 	}{
-		{"/usr/bin/tool --a b", []string{"/usr/bin/tool", "--a", "b"}, false},
-		{`"/opt/my tool" --profile 'a b'`, []string{"/opt/my tool", "--profile", "a b"}, false},
-		{`tool "say \"hi\"" a\ b`, []string{"tool", `say "hi"`, "a b"}, false},
-		{`tool 'it''s'`, []string{"tool", "its"}, false},
-		{"  spaced\tout  ", []string{"spaced", "out"}, false},
-		{`tool "" x`, []string{"tool", "", "x"}, false},
-		{`tool "unterminated`, nil, true},
-		{`tool 'unterminated`, nil, true},
+		{"/usr/bin/tool --a b", []string{"/usr/bin/tool", "--a", "b"}, false, false},
+		{`"/opt/my tool" --profile 'a b'`, []string{"/opt/my tool", "--profile", "a b"}, false, false},
+		{`tool "say \"hi\"" a\ b`, []string{"tool", `say "hi"`, "a b"}, false, false},
+		{`tool 'it''s'`, []string{"tool", "its"}, false, false},
+		{"  spaced\tout  ", []string{"spaced", "out"}, false, false},
+		{`tool "" x`, []string{"tool", "", "x"}, false, false},
+		{`tool "unterminated`, nil, true, false},
+		{`tool 'unterminated`, nil, true, false},
+		{`C:\tools\creds.exe --x 'y'`, []string{`C:\tools\creds.exe`, "--x", "'y'"}, false, true},
+		{`"C:\Program Files\creds.exe" a`, []string{`C:\Program Files\creds.exe`, "a"}, false, true},
 	} {
-		got, err := splitCommand(tc.in)
+		got, err := splitCommand(tc.in, tc.windows)
 		if (err != nil) != tc.err || !tc.err && !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: got %q, %v; want %q", tc.in, got, err, tc.want)
 		}
