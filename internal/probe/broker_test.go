@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/msctl/msctl/internal/testserver"
 	"github.com/msctl/msctl/internal/testserver/probeserver"
@@ -94,15 +95,42 @@ func TestNATSProbe(t *testing.T) {
 func TestKafkaProbe(t *testing.T) {
 	k := must(probeserver.StartKafka())(t)
 	defer k.Stop()
+	addr := strings.TrimPrefix(k.URL, "kafka://")
+	// Records another producer wrote before the probe's.
+	produceWithClient(t, addr, "busy", kgo.NoCompression(), "one", "two", "three")
 	runBrokerCases(t, []brokerCase{
 		{name: "produce and fetch", count: 2, prober: func(t *testing.T) Prober {
-			return must(NewKafka(KafkaOptions{URL: k.URL, Topic: "probe-test"}))(t)
+			return must(NewKafka(KafkaOptions{URL: k.URL, Topic: "probe-test", Payload: []byte("hello")}))(t)
 		}, check: func(t *testing.T, rs []*Result) {
 			wantPhases(t, rs[0], "connect", "publish", "roundtrip")
-			if *rs[1].Broker.Offset != *rs[0].Broker.Offset+1 {
-				t.Errorf("offsets %d then %d", *rs[0].Broker.Offset, *rs[1].Broker.Offset)
+			// The second probe reuses the connection.
+			wantPhases(t, rs[1], "publish", "roundtrip")
+			if rs[0].Reused || !rs[1].Reused {
+				t.Errorf("reused = %v then %v", rs[0].Reused, rs[1].Reused)
+			}
+			if *rs[1].Broker.Offset != *rs[0].Broker.Offset+1 || *rs[0].Broker.Partition != 0 {
+				t.Errorf("partition %d, offsets %d then %d", *rs[0].Broker.Partition, *rs[0].Broker.Offset, *rs[1].Broker.Offset)
+			}
+			want(t, "status", rs[1].Status, "received")
+			want(t, "remote", rs[0].RemoteAddr, addr)
+			wantBody(t, rs[1], rs[1].Broker.MessageID+" hello")
+			// The topic did not exist: the probe had the broker create it.
+			if l := k.Cluster().LeaderFor("probe-test", 0); l < 0 {
+				t.Errorf("topic probe-test not created (leader %d)", l)
 			}
 		}},
+		{name: "records before the probe's", prober: func(t *testing.T) Prober {
+			return must(NewKafka(KafkaOptions{URL: k.URL, Topic: "busy"}))(t)
+		}, check: func(t *testing.T, rs []*Result) {
+			// Fetching from the acknowledged offset, the earlier
+			// records are neither taken for the probe's nor counted.
+			if *rs[0].Broker.Offset != 3 || rs[0].Broker.Skipped != 0 {
+				t.Errorf("offset %d, skipped %d; want 3, 0", *rs[0].Broker.Offset, rs[0].Broker.Skipped)
+			}
+		}},
+		{name: "second seed answers", prober: func(t *testing.T) Prober {
+			return must(NewKafka(KafkaOptions{URL: "kafka://127.0.0.1:" + closedPort(t) + "," + addr}))(t)
+		}, check: func(t *testing.T, rs []*Result) { want(t, "remote", rs[0].RemoteAddr, addr) }},
 		{name: "nothing listens", prober: func(t *testing.T) Prober {
 			return must(NewKafka(KafkaOptions{URL: "kafka://127.0.0.1:" + closedPort(t)}))(t)
 		}, wantClass: ClassConnect, wantPhase: "connect", wantExit: 3},

@@ -135,8 +135,11 @@ func (p *KafkaProber) probe(ctx context.Context) (r *Result, stale bool) {
 	r.addPhase(PhaseRoundtrip, time.Since(t0))
 	if err != nil {
 		p.reset()
-		if ctx.Err() != nil {
-			r.Fail(PhaseRoundtrip, ClassTimeout, fmt.Errorf("record not fetched back from %s/%d@%d: %w", p.opts.Topic, partition, offset, ctx.Err()))
+		if cause := ctx.Err(); cause != nil || errors.Is(err, context.DeadlineExceeded) {
+			if cause == nil {
+				cause = context.DeadlineExceeded
+			}
+			r.Fail(PhaseRoundtrip, ClassTimeout, fmt.Errorf("record not fetched back from %s/%d@%d: %w", p.opts.Topic, partition, offset, cause))
 		} else {
 			r.Fail(PhaseRoundtrip, kafkaClass(err, PhaseRoundtrip), err)
 		}
@@ -243,7 +246,7 @@ func (p *KafkaProber) findLeader(ctx context.Context) error {
 	var err error
 	// A topic being created has no partitions or leaders for a moment:
 	// retry briefly, as clients do.
-	for attempt := range 10 {
+	for attempt := range 8 {
 		if attempt > 0 && sleepCtx(ctx, time.Duration(50*attempt)*time.Millisecond) != nil {
 			return fmt.Errorf("%w (%w)", err, ctx.Err())
 		}

@@ -188,8 +188,15 @@ func (c *kafkaConn) roundTrip(ctx context.Context, req kmsg.Request, flexibleHea
 		if !stop() || err != nil {
 			c.broken = true
 		}
-		if err != nil && ctx.Err() != nil {
-			err = fmt.Errorf("%s: %w", err, ctx.Err())
+		if err == nil {
+			return
+		}
+		// The connection's deadline is ctx's and may fire a moment
+		// before ctx reports it: either way, ctx has run out.
+		if cerr := ctx.Err(); cerr != nil {
+			err = fmt.Errorf("%s: %w", err, cerr)
+		} else if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+			err = fmt.Errorf("%s: %w", err, context.DeadlineExceeded)
 		}
 	}()
 	c.corr++

@@ -43,12 +43,22 @@ type Kafka struct {
 
 // StartKafka starts a one-broker cluster; Stop stops it.
 func StartKafka() (*Kafka, error) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation())
+	return StartKafkaWith(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation())
+}
+
+// StartKafkaWith starts a cluster with exactly opts (several brokers,
+// old protocol versions, no topic auto-creation...).
+func StartKafkaWith(opts ...kfake.Opt) (*Kafka, error) {
+	c, err := kfake.NewCluster(opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &Kafka{URL: "kafka://" + strings.Join(c.ListenAddrs(), ","), c: c}, nil
 }
+
+// Cluster is the kfake cluster, to steer it (move leaders, intercept
+// requests).
+func (k *Kafka) Cluster() *kfake.Cluster { return k.c }
 
 // Stop closes the cluster.
 func (k *Kafka) Stop() { k.c.Close() }

@@ -1,0 +1,481 @@
+package probe
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"net"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
+
+	"github.com/msctl/msctl/internal/testserver/probeserver"
+)
+
+// produceWithClient writes values to partition 0 of topic, the one the
+// probe uses, as one batch with franz-go's own client, compressed with
+// codec: records written by a client other than the probe.
+func produceWithClient(t *testing.T, addr, topic string, codec kgo.CompressionCodec, values ...string) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.AllowAutoTopicCreation(), kgo.DefaultProduceTopic(topic),
+		kgo.ProducerBatchCompression(codec), kgo.ManualFlushing(), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	errc := make(chan error, len(values))
+	for _, v := range values {
+		cl.Produce(ctx, &kgo.Record{Partition: 0, Value: []byte(v)}, func(_ *kgo.Record, err error) { errc <- err })
+	}
+	if err := cl.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range values {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestKafkaProbeVersions probes clusters that speak the protocol of
+// several Kafka releases: without flexible versions (2.0), flexible but
+// without topic ids in produce and fetch (2.8), and the newest.
+func TestKafkaProbeVersions(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		v    *kversion.Versions
+	}{
+		{"kafka 2.0", kversion.V2_0_0()},
+		{"kafka 2.8", kversion.V2_8_0()},
+		{"kafka 3.9", kversion.V3_9_0()},
+		{"newest", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := []kfake.Opt{kfake.NumBrokers(1), kfake.AllowAutoTopicCreation()}
+			if tt.v != nil {
+				opts = append(opts, kfake.MaxVersions(tt.v))
+			}
+			k := must(probeserver.StartKafkaWith(opts...))(t)
+			defer k.Stop()
+			p := must(NewKafka(KafkaOptions{URL: k.URL}))(t)
+			defer p.Close()
+			rs, err := Run(context.Background(), p, RunOptions{Count: 2, Timeout: 3 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, r := range rs {
+				if !r.OK {
+					t.Fatalf("probe %d: %s in %s: %s", i, r.ErrorClass, r.FailedPhase, r.Error)
+				}
+			}
+			if *rs[1].Broker.Offset != 1 || !rs[1].Reused {
+				t.Errorf("second probe: offset %d, reused %v", *rs[1].Broker.Offset, rs[1].Reused)
+			}
+		})
+	}
+}
+
+// TestKafkaProbeLeaderElsewhere probes a partition led by another broker
+// than the seed.
+func TestKafkaProbeLeaderElsewhere(t *testing.T) {
+	k := must(probeserver.StartKafkaWith(kfake.NumBrokers(3), kfake.SeedTopics(1, "moved")))(t)
+	defer k.Stop()
+	c := k.Cluster()
+	if err := c.MoveTopicPartition("moved", 0, 2); err != nil {
+		t.Fatal(err)
+	}
+	var produceNode atomic.Int32
+	produceNode.Store(-1)
+	c.ControlKey(kmsg.Produce.Int16(), func(kmsg.Request) (kmsg.Response, error, bool) {
+		produceNode.Store(c.CurrentNode())
+		return nil, nil, false
+	})
+	seed := c.ListenAddrs()[0] // node 0
+	p := must(NewKafka(KafkaOptions{URL: "kafka://" + seed, Topic: "moved"}))(t)
+	defer p.Close()
+	rs, err := Run(context.Background(), p, RunOptions{Count: 2, Timeout: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rs {
+		if !r.OK {
+			t.Fatalf("probe %d: %s in %s: %s", i, r.ErrorClass, r.FailedPhase, r.Error)
+		}
+	}
+	if n := produceNode.Load(); n != 2 {
+		t.Errorf("produced to node %d, want the leader, 2", n)
+	}
+	want(t, "remote", rs[0].RemoteAddr, seed)
+}
+
+// TestKafkaProbeFailures covers the error classes and broker error codes.
+func TestKafkaProbeFailures(t *testing.T) {
+	// A listener that accepts and never answers, and one that speaks HTTP.
+	silent := listen(t, func(c net.Conn) { time.Sleep(2 * time.Second) })
+	httpish := listen(t, func(c net.Conn) { _, _ = c.Write([]byte("HTTP/1.1 400 Bad Request\r\n\r\n")) })
+
+	noAuto := must(probeserver.StartKafkaWith(kfake.NumBrokers(1)))(t)
+	defer noAuto.Stop()
+
+	k := must(probeserver.StartKafka())(t)
+	defer k.Stop()
+	c := k.Cluster()
+	produceError := func(code int16) func(kmsg.Request) (kmsg.Response, error, bool) {
+		return func(kr kmsg.Request) (kmsg.Response, error, bool) {
+			req := kr.(*kmsg.ProduceRequest)
+			resp := req.ResponseKind().(*kmsg.ProduceResponse)
+			for _, rt := range req.Topics {
+				st := kmsg.NewProduceResponseTopic()
+				st.Topic, st.TopicID = rt.Topic, rt.TopicID
+				for _, rp := range rt.Partitions {
+					sp := kmsg.NewProduceResponseTopicPartition()
+					sp.Partition, sp.ErrorCode = rp.Partition, code
+					st.Partitions = append(st.Partitions, sp)
+				}
+				resp.Topics = append(resp.Topics, st)
+			}
+			return resp, nil, true
+		}
+	}
+
+	for _, tt := range []struct {
+		name      string
+		url       string
+		topic     string
+		setup     func() // runs between a first, successful probe and the one checked
+		timeout   time.Duration
+		wantOK    bool
+		wantClass ErrorClass
+		wantPhase string
+		wantExit  int
+		wantErr   string
+		check     func(t *testing.T, r *Result)
+	}{
+		{name: "broker never answers", url: "kafka://" + silent, timeout: 300 * time.Millisecond,
+			wantClass: ClassTimeout, wantPhase: PhaseConnect, wantExit: 3},
+		{name: "not a kafka listener", url: "kafka://" + httpish,
+			wantClass: ClassConnect, wantPhase: PhaseConnect, wantExit: 3, wantErr: "answered with HTTP"},
+		{name: "topic does not exist", url: noAuto.URL, topic: "absent",
+			wantClass: ClassProtocol, wantPhase: PhasePublish, wantExit: 1, wantErr: "UNKNOWN_TOPIC_OR_PARTITION"},
+		{name: "produce refused", url: k.URL, topic: "refused",
+			setup:     func() { c.ControlKey(kmsg.Produce.Int16(), produceError(kerr.TopicAuthorizationFailed.Code)) },
+			wantClass: ClassProtocol, wantPhase: PhasePublish, wantExit: 1, wantErr: "TOPIC_AUTHORIZATION_FAILED"},
+		{name: "leader moved, produce retried", url: k.URL, topic: "retried",
+			setup:  func() { c.ControlKey(kmsg.Produce.Int16(), produceError(kerr.NotLeaderForPartition.Code)) },
+			wantOK: true,
+			check: func(t *testing.T, r *Result) {
+				if !r.Reused || *r.Broker.Offset != 1 {
+					t.Errorf("reused %v, offset %d", r.Reused, *r.Broker.Offset)
+				}
+			}},
+		{name: "broker closed the kept connection", url: k.URL, topic: "stale",
+			setup: func() {
+				c.ControlKey(kmsg.Produce.Int16(), func(kmsg.Request) (kmsg.Response, error, bool) {
+					return nil, errors.New("closing the connection"), true
+				})
+			},
+			wantOK: true,
+			check: func(t *testing.T, r *Result) {
+				// The probe started afresh from the seeds.
+				wantPhases(t, r, "connect", "publish", "roundtrip")
+				if r.Reused {
+					t.Error("reused after reconnecting")
+				}
+			}},
+		{name: "record never fetched back", url: k.URL, topic: "unfetched", timeout: 500 * time.Millisecond,
+			setup: func() {
+				c.ControlKey(kmsg.Fetch.Int16(), func(kmsg.Request) (kmsg.Response, error, bool) {
+					c.KeepControl()
+					return nil, nil, true // no reply
+				})
+			},
+			wantClass: ClassTimeout, wantPhase: PhaseRoundtrip, wantExit: 3, wantErr: "record not fetched back from unfetched/0@1",
+			check: func(t *testing.T, r *Result) {
+				if r.Broker.Offset == nil || *r.Broker.Offset != 1 {
+					t.Errorf("offset %v", r.Broker.Offset)
+				}
+			}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := must(NewKafka(KafkaOptions{URL: tt.url, Topic: tt.topic}))(t)
+			defer p.Close()
+			timeout := cmpOr(tt.timeout, 3*time.Second)
+			if tt.setup != nil {
+				ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+				r := p.Probe(ctx)
+				cancel()
+				if !r.OK {
+					t.Fatalf("first probe: %s", r.Error)
+				}
+				tt.setup()
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			r := p.Probe(ctx)
+			if r.OK != tt.wantOK || r.ErrorClass != tt.wantClass || r.FailedPhase != tt.wantPhase {
+				t.Fatalf("ok %v, class/phase %q/%q, want %v %q/%q (error %q)", r.OK, r.ErrorClass, r.FailedPhase, tt.wantOK, tt.wantClass, tt.wantPhase, r.Error)
+			}
+			if got := ExitCode([]*Result{r}); got != tt.wantExit {
+				t.Errorf("exit code %d, want %d", got, tt.wantExit)
+			}
+			wantErr(t, r, tt.wantErr)
+			if tt.check != nil {
+				tt.check(t, r)
+			}
+		})
+	}
+}
+
+func cmpOr(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+// listen serves each connection to a loopback listener with serve.
+func listen(t *testing.T, serve func(net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				serve(c)
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestKafkaFetchClientBatches reads batches franz-go's client wrote,
+// uncompressed and gzip, with the probe's fetch: the records before the
+// probe's value in the batch are counted as skipped.
+func TestKafkaFetchClientBatches(t *testing.T) {
+	k := must(probeserver.StartKafka())(t)
+	defer k.Stop()
+	addr := strings.TrimPrefix(k.URL, "kafka://")
+	for _, tt := range []struct {
+		topic   string
+		codec   kgo.CompressionCodec
+		wantErr string
+	}{
+		{"plain", kgo.NoCompression(), ""},
+		{"gzipped", kgo.GzipCompression(), ""},
+		{"snappy", kgo.SnappyCompression(), "compressed with snappy"},
+		{"zstd", kgo.ZstdCompression(), "compressed with zstd"},
+	} {
+		t.Run(tt.topic, func(t *testing.T) {
+			// Values long and repetitive enough that the client does
+			// compress them (it sends a batch that would not shrink as is).
+			pad := strings.Repeat(".", 300)
+			produceWithClient(t, addr, tt.topic, tt.codec, "first"+pad, "second"+pad, "target"+pad, "after"+pad)
+			p := must(NewKafka(KafkaOptions{URL: k.URL, Topic: tt.topic}))(t)
+			defer p.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			if err := p.connect(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.findLeader(ctx); err != nil {
+				t.Fatal(err)
+			}
+			var d BrokerDetails
+			err := p.fetch(ctx, 0, []byte("target"+pad), &d)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Skipped != 2 {
+				t.Errorf("skipped %d, want 2", d.Skipped)
+			}
+		})
+	}
+}
+
+// testBatch builds a magic-2 batch independently of appendRecordBatch:
+// several records, optionally gzip-compressed or marked as a control
+// batch, with a correct CRC.
+func testBatch(t *testing.T, first int64, attrs int16, values ...string) []byte {
+	t.Helper()
+	var records []byte
+	for i, v := range values {
+		rec := kmsg.Record{OffsetDelta: int32(i), Value: []byte(v)}
+		rec.Length = int32(len(rec.AppendTo(nil)) - 1)
+		records = rec.AppendTo(records)
+	}
+	if attrs&batchCodecMask == 1 {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		_, _ = zw.Write(records)
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		records = buf.Bytes()
+	}
+	b := kmsg.RecordBatch{FirstOffset: first, Length: int32(49 + len(records)), Magic: 2, Attributes: attrs,
+		LastOffsetDelta: int32(len(values) - 1), ProducerID: -1, ProducerEpoch: -1, FirstSequence: -1,
+		NumRecords: int32(len(values)), Records: records}
+	out := b.AppendTo(nil)
+	binary.BigEndian.PutUint32(out[17:], crc32.Checksum(out[21:], crc32.MakeTable(crc32.Castagnoli)))
+	return out
+}
+
+func TestKafkaRecordBatch(t *testing.T) {
+	ts := time.UnixMilli(1_700_000_000_123)
+	for _, tt := range []struct {
+		name  string
+		key   string
+		value string
+	}{
+		{"empty value", "msctl-probe", ""},
+		{"short", "msctl-probe", "msctl-probe 0123 hello"},
+		{"long value, multi-byte varints", "k", strings.Repeat("x", 70000)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			raw := appendRecordBatch([]byte("prefix"), ts, []byte(tt.key), []byte(tt.value))
+			if string(raw[:6]) != "prefix" {
+				t.Fatal("prefix overwritten")
+			}
+			raw = raw[6:]
+			var b kmsg.RecordBatch
+			if err := b.ReadFrom(raw); err != nil {
+				t.Fatal(err)
+			}
+			if int(b.Length) != len(raw)-12 || b.Magic != 2 || b.Attributes != 0 || b.NumRecords != 1 || b.LastOffsetDelta != 0 ||
+				b.FirstTimestamp != ts.UnixMilli() || b.MaxTimestamp != ts.UnixMilli() || b.PartitionLeaderEpoch != -1 ||
+				b.ProducerID != -1 || b.ProducerEpoch != -1 || b.FirstSequence != -1 {
+				t.Errorf("batch fields %+v", b)
+			}
+			if crc := crc32.Checksum(raw[21:], crc32.MakeTable(crc32.Castagnoli)); crc != uint32(b.CRC) {
+				t.Errorf("CRC %08x, want %08x", uint32(b.CRC), crc)
+			}
+			var rec kmsg.Record
+			if err := rec.ReadFrom(b.Records); err != nil {
+				t.Fatal(err)
+			}
+			if string(rec.Key) != tt.key || string(rec.Value) != tt.value || rec.OffsetDelta != 0 || rec.TimestampDelta64 != 0 {
+				t.Errorf("record %+v", rec)
+			}
+			// The probe's own decoder finds it, at any offset the
+			// broker assigned.
+			binary.BigEndian.PutUint64(raw, 41)
+			s, err := scanBatches(raw, 41, []byte(tt.value))
+			if err != nil || !s.found || s.skipped != 0 {
+				t.Errorf("scan = %+v, %v", s, err)
+			}
+			// One flipped bit in the covered bytes fails the CRC.
+			bad := bytes.Clone(raw)
+			bad[len(bad)-1] ^= 1
+			if _, err := scanBatches(bad, 41, []byte(tt.value)); err == nil || !strings.Contains(err.Error(), "CRC") {
+				t.Errorf("corrupted batch: %v", err)
+			}
+		})
+	}
+}
+
+func TestKafkaScanBatches(t *testing.T) {
+	plain := testBatch(t, 10, 0, "a", "b", "target", "c")
+	cat := func(bs ...[]byte) []byte { return bytes.Join(bs, nil) }
+	for _, tt := range []struct {
+		name        string
+		data        []byte
+		from        int64
+		wantFound   bool
+		wantSkipped int
+		wantNext    int64
+		wantErr     string
+	}{
+		{name: "records from the fetch offset on are counted", data: plain, from: 10, wantFound: true, wantSkipped: 2, wantNext: 14},
+		{name: "records before the fetch offset are not", data: plain, from: 11, wantFound: true, wantSkipped: 1, wantNext: 14},
+		{name: "gzip", data: testBatch(t, 0, 1, "x", "target"), wantFound: true, wantSkipped: 1, wantNext: 2},
+		{name: "not there yet", data: cat(testBatch(t, 0, 0, "x"), testBatch(t, 1, 1, "y", "z")), wantSkipped: 3, wantNext: 3},
+		{name: "control batch skipped", data: cat(testBatch(t, 0, batchControl, "marker"), testBatch(t, 1, 0, "target")), wantFound: true, wantNext: 2},
+		{name: "batch cut off at the end", data: cat(testBatch(t, 0, 0, "x"), testBatch(t, 1, 0, "target")[:30]), wantSkipped: 1, wantNext: 1},
+		{name: "empty", data: nil, from: 5, wantNext: 5},
+		{name: "snappy", data: testBatch(t, 0, 2, "target"), wantErr: "compressed with snappy"},
+		{name: "lz4", data: testBatch(t, 0, 3, "target"), wantErr: "compressed with lz4"},
+		{name: "zstd", data: testBatch(t, 0, 4, "target"), wantErr: "compressed with zstd"},
+		{name: "old message format", data: func() []byte {
+			b := bytes.Clone(plain)
+			b[16] = 1
+			return b
+		}(), wantErr: "format v1"},
+		{name: "corrupted CRC", data: func() []byte {
+			b := bytes.Clone(plain)
+			b[20] ^= 0xff
+			return b
+		}(), from: 10, wantErr: "CRC"},
+		{name: "corrupted record", data: func() []byte {
+			b := bytes.Clone(plain)
+			b[len(b)-1] ^= 0xff
+			return b
+		}(), from: 10, wantErr: "CRC"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := scanBatches(tt.data, tt.from, []byte("target"))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, errKafkaProtocol) {
+					t.Fatalf("error %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.found != tt.wantFound || s.skipped != tt.wantSkipped || (!s.found && s.next != tt.wantNext) {
+				t.Errorf("scan = %+v, want found %v skipped %d next %d", s, tt.wantFound, tt.wantSkipped, tt.wantNext)
+			}
+		})
+	}
+}
+
+func TestKafkaSkipTags(t *testing.T) {
+	for _, tt := range []struct {
+		in, rest []byte
+		ok       bool
+	}{
+		{[]byte{0, 9}, []byte{9}, true},
+		{[]byte{2, 0, 1, 7, 5, 2, 8, 8, 9}, []byte{9}, true},
+		{[]byte{1, 0, 3, 7}, nil, false},
+		{[]byte{}, nil, false},
+	} {
+		rest, err := skipTags(tt.in)
+		if (err == nil) != tt.ok || !bytes.Equal(rest, tt.rest) {
+			t.Errorf("skipTags(%v) = %v, %v", tt.in, rest, err)
+		}
+	}
+}
+
+func TestSoftwareVersion(t *testing.T) {
+	for in, wantv := range map[string]string{
+		"v1.2.3": "v1.2.3", "dev": "dev", "v0.0.0-2026+dirty": "v0.0.0-2026-dirty", "": "unknown", "+x+": "x",
+	} {
+		want(t, in, softwareVersion(in), wantv)
+	}
+}
