@@ -178,7 +178,7 @@ func (p *KafkaProber) produce(ctx context.Context, value []byte) (int64, error) 
 			return 0, fmt.Errorf("%w (%w)", err, ctx.Err())
 		}
 		if p.leader == nil {
-			if err = p.findLeader(ctx); err != nil {
+			if err = p.findLeader(ctx, -1); err != nil {
 				return 0, err
 			}
 		}
@@ -187,12 +187,17 @@ func (p *KafkaProber) produce(ctx context.Context, value []byte) (int64, error) 
 		if err == nil || !kerr.IsRetriable(err) {
 			return offset, err
 		}
-		if p.leader != p.seed {
-			p.leader.close()
-		}
-		p.leader = nil
+		p.dropLeader()
 	}
 	return 0, err
+}
+
+// dropLeader forgets the partition leader, to look it up again.
+func (p *KafkaProber) dropLeader() {
+	if p.leader != p.seed {
+		p.leader.close()
+	}
+	p.leader = nil
 }
 
 func (p *KafkaProber) produceOnce(ctx context.Context, value []byte) (int64, error) {
@@ -240,9 +245,9 @@ func (p *KafkaProber) idLimit(beforeID int16) int16 {
 }
 
 // findLeader asks for the topic's metadata (creating the topic where the
-// broker allows it), picks partition 0 or else the first partition with a
-// leader, and connects to the leader.
-func (p *KafkaProber) findLeader(ctx context.Context) error {
+// broker allows it), picks partition want, or when want is -1 partition 0
+// or else the first partition with a leader, and connects to the leader.
+func (p *KafkaProber) findLeader(ctx context.Context, want int32) error {
 	var err error
 	// A topic being created has no partitions or leaders for a moment:
 	// retry briefly, as clients do.
@@ -251,7 +256,7 @@ func (p *KafkaProber) findLeader(ctx context.Context) error {
 			return fmt.Errorf("%w (%w)", err, ctx.Err())
 		}
 		var addr string
-		addr, err = p.metadata(ctx)
+		addr, err = p.metadata(ctx, want)
 		if err != nil {
 			if kerr.IsRetriable(err) {
 				continue
@@ -272,8 +277,9 @@ func (p *KafkaProber) findLeader(ctx context.Context) error {
 	return err
 }
 
-// metadata loads the probed partition and its leader's address.
-func (p *KafkaProber) metadata(ctx context.Context) (string, error) {
+// metadata loads the probed partition (want, or any when -1) and its
+// leader's address.
+func (p *KafkaProber) metadata(ctx context.Context, want int32) (string, error) {
 	req := kmsg.NewPtrMetadataRequest()
 	t := kmsg.NewMetadataRequestTopic()
 	t.Topic = kmsg.StringPtr(p.opts.Topic)
@@ -297,7 +303,7 @@ func (p *KafkaProber) metadata(ctx context.Context) (string, error) {
 		var pick *kmsg.MetadataResponseTopicPartition
 		for i := range rt.Partitions {
 			rp := &rt.Partitions[i]
-			if rp.Leader < 0 || rp.ErrorCode != 0 && rp.ErrorCode != kerr.ReplicaNotAvailable.Code {
+			if rp.Leader < 0 || rp.ErrorCode != 0 && rp.ErrorCode != kerr.ReplicaNotAvailable.Code || want >= 0 && rp.Partition != want {
 				continue
 			}
 			if pick == nil || rp.Partition == 0 || pick.Partition != 0 && rp.Partition < pick.Partition {
@@ -321,6 +327,7 @@ func (p *KafkaProber) metadata(ctx context.Context) (string, error) {
 // fetch reads the partition from offset until the record with value comes
 // back or ctx ends, counting other records before it in d.Skipped.
 func (p *KafkaProber) fetch(ctx context.Context, offset int64, value []byte, d *BrokerDetails) error {
+fetching:
 	for ctx.Err() == nil {
 		req := kmsg.NewPtrFetchRequest()
 		req.MaxWaitMillis = 100
@@ -351,9 +358,16 @@ func (p *KafkaProber) fetch(ctx context.Context, offset int64, value []byte, d *
 				if err := kafkaError(rp.ErrorCode); err != nil {
 					if kerr.IsRetriable(err) {
 						// Leadership moving, a replica catching up:
-						// try again while the probe has time.
-						_ = sleepCtx(ctx, 100*time.Millisecond)
-						continue
+						// find the leader again and retry while the
+						// probe has time.
+						if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
+							return err
+						}
+						p.dropLeader()
+						if err := p.findLeader(ctx, p.partition); err != nil {
+							return err
+						}
+						continue fetching
 					}
 					return fmt.Errorf("fetching %s/%d@%d: %w", p.opts.Topic, p.partition, offset, err)
 				}

@@ -105,19 +105,29 @@ func TestKafkaProbeLeaderElsewhere(t *testing.T) {
 	seed := c.ListenAddrs()[0] // node 0
 	p := must(NewKafka(KafkaOptions{URL: "kafka://" + seed, Topic: "moved"}))(t)
 	defer p.Close()
-	rs, err := Run(context.Background(), p, RunOptions{Count: 2, Timeout: 3 * time.Second})
-	if err != nil {
+	probe := func(leader int32) *Result {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		r := p.Probe(ctx)
+		if !r.OK {
+			t.Fatalf("%s in %s: %s", r.ErrorClass, r.FailedPhase, r.Error)
+		}
+		if n := produceNode.Load(); n != leader {
+			t.Errorf("produced to node %d, want the leader, %d", n, leader)
+		}
+		return r
+	}
+	r := probe(2)
+	want(t, "remote", r.RemoteAddr, seed)
+	// The leader moves: the kept leader connection answers
+	// NOT_LEADER_FOR_PARTITION, and the probe finds the new one.
+	if err := c.MoveTopicPartition("moved", 0, 1); err != nil {
 		t.Fatal(err)
 	}
-	for i, r := range rs {
-		if !r.OK {
-			t.Fatalf("probe %d: %s in %s: %s", i, r.ErrorClass, r.FailedPhase, r.Error)
-		}
+	if r := probe(1); !r.Reused || *r.Broker.Offset != 1 {
+		t.Errorf("after the move: reused %v, offset %d", r.Reused, *r.Broker.Offset)
 	}
-	if n := produceNode.Load(); n != 2 {
-		t.Errorf("produced to node %d, want the leader, 2", n)
-	}
-	want(t, "remote", rs[0].RemoteAddr, seed)
 }
 
 // TestKafkaProbeFailures covers the error classes and broker error codes.
@@ -194,6 +204,25 @@ func TestKafkaProbeFailures(t *testing.T) {
 					t.Error("reused after reconnecting")
 				}
 			}},
+		{name: "fetch answered NOT_LEADER, retried", url: k.URL, topic: "refetched",
+			setup: func() {
+				c.ControlKey(kmsg.Fetch.Int16(), func(kr kmsg.Request) (kmsg.Response, error, bool) {
+					req := kr.(*kmsg.FetchRequest)
+					resp := req.ResponseKind().(*kmsg.FetchResponse)
+					for _, rt := range req.Topics {
+						st := kmsg.NewFetchResponseTopic()
+						st.Topic, st.TopicID = rt.Topic, rt.TopicID
+						for _, rp := range rt.Partitions {
+							sp := kmsg.NewFetchResponseTopicPartition()
+							sp.Partition, sp.ErrorCode = rp.Partition, kerr.NotLeaderForPartition.Code
+							st.Partitions = append(st.Partitions, sp)
+						}
+						resp.Topics = append(resp.Topics, st)
+					}
+					return resp, nil, true
+				})
+			},
+			wantOK: true},
 		{name: "record never fetched back", url: k.URL, topic: "unfetched", timeout: 500 * time.Millisecond,
 			setup: func() {
 				c.ControlKey(kmsg.Fetch.Int16(), func(kmsg.Request) (kmsg.Response, error, bool) {
@@ -297,7 +326,7 @@ func TestKafkaFetchClientBatches(t *testing.T) {
 			if err := p.connect(ctx); err != nil {
 				t.Fatal(err)
 			}
-			if err := p.findLeader(ctx); err != nil {
+			if err := p.findLeader(ctx, -1); err != nil {
 				t.Fatal(err)
 			}
 			var d BrokerDetails
