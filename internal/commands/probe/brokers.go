@@ -91,11 +91,13 @@ status.
 				cmd.Flags().StringVar(&o.RoutingKey, "routing-key", "", "routing key with --exchange (default the queue name)")
 			}),
 		mk("kafka", "kafka URL", "Probe a Kafka cluster: produce a record and fetch it back",
-			`Probe Kafka (kafka://HOST:9092[,HOST:9092...]) with franz-go: connect
-(metadata), produce one record to --topic (phase publish, until acked) and
-fetch it back from the acknowledged partition and offset (roundtrip),
-without joining a consumer group. The topic is created if the cluster
-allows it.
+			`Probe Kafka (kafka://HOST:9092[,HOST:9092...]) in the Kafka protocol:
+connect to the first seed broker that answers (ApiVersions), produce one
+record to partition 0 of --topic with acks=all (phase publish, until
+acked; the first probe also looks up the partition's leader there) and
+fetch it back from the acknowledged offset (roundtrip), without joining a
+consumer group. The topic is created if the cluster allows it. Plaintext
+listeners only (no TLS or SASL).
 
 `, `  msctl probe kafka kafka://localhost:9092
   msctl probe kafka --topic orders.probe --count 10 kafka://b1:9092,b2:9092`,
