@@ -134,6 +134,13 @@ func TestKafkaProbe(t *testing.T) {
 		{name: "nothing listens", prober: func(t *testing.T) Prober {
 			return must(NewKafka(KafkaOptions{URL: "kafka://127.0.0.1:" + closedPort(t)}))(t)
 		}, wantClass: ClassConnect, wantPhase: "connect", wantExit: 3},
+		{name: "no seed listens", prober: func(t *testing.T) Prober {
+			return must(NewKafka(KafkaOptions{URL: "kafka://127.0.0.1:" + closedPort(t) + ",127.0.0.1:" + closedPort(t)}))(t)
+		}, wantClass: ClassConnect, wantPhase: "connect", wantExit: 3, check: func(t *testing.T, rs []*Result) {
+			if strings.Count(rs[0].Error, "connection refused") != 2 || strings.Contains(rs[0].Error, "\n") {
+				t.Errorf("error %q: want both seeds' errors on one line", rs[0].Error)
+			}
+		}},
 	})
 }
 

@@ -164,8 +164,25 @@ func (p *KafkaProber) connect(ctx context.Context) error {
 			break
 		}
 	}
-	return errors.Join(errs...)
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return seedErrors(errs)
 }
+
+// seedErrors are the errors of several seed brokers, on one line (a
+// result's error is one line of a table) and each still classified.
+type seedErrors []error
+
+func (e seedErrors) Error() string {
+	msgs := make([]string, len(e))
+	for i, err := range e {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (e seedErrors) Unwrap() []error { return e }
 
 // produce writes one record to the probed partition (found first when
 // not known yet) with acks=all and returns its offset. A retriable broker
