@@ -114,6 +114,12 @@ func TestKafkaProbe(t *testing.T) {
 			want(t, "status", rs[1].Status, "received")
 			want(t, "remote", rs[0].RemoteAddr, addr)
 			wantBody(t, rs[1], rs[1].Broker.MessageID+" hello")
+			// Another client reads the probe's record as written.
+			rec := fetchWithClient(t, addr, "probe-test", *rs[0].Broker.Offset)
+			if string(rec.Key) != "msctl-probe" || string(rec.Value) != string(rs[0].Body) ||
+				rec.Timestamp.Before(rs[0].Time.Add(-time.Minute)) || rec.Timestamp.After(time.Now()) {
+				t.Errorf("record key %q value %q at %v", rec.Key, rec.Value, rec.Timestamp)
+			}
 			// The topic did not exist: the probe had the broker create it.
 			if l := k.Cluster().LeaderFor("probe-test", 0); l < 0 {
 				t.Errorf("topic probe-test not created (leader %d)", l)

@@ -49,6 +49,30 @@ func produceWithClient(t *testing.T, addr, topic string, codec kgo.CompressionCo
 	}
 }
 
+// fetchWithClient reads the record at offset of partition 0 of topic
+// with franz-go's own client, which checks the batch's CRC.
+func fetchWithClient(t *testing.T, addr, topic string, offset int64) *kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().At(offset)}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			t.Fatalf("record %s/0@%d not fetched: %v", topic, offset, err)
+		}
+		fs.EachError(func(_ string, _ int32, err error) { t.Fatal(err) })
+		if recs := fs.Records(); len(recs) > 0 {
+			return recs[0]
+		}
+	}
+}
+
 // TestKafkaProbeVersions probes clusters that speak the protocol of
 // several Kafka releases: without flexible versions (2.0), flexible but
 // without topic ids in produce and fetch (2.8), and the newest.
