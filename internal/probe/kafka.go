@@ -228,8 +228,9 @@ func (p *KafkaProber) produceOnce(ctx context.Context, value []byte) (int64, err
 	tp.Records = appendRecordBatch(nil, time.Now(), []byte("msctl-probe"), value)
 	t.Partitions = append(t.Partitions, tp)
 	req.Topics = append(req.Topics, t)
-	// Produce v13 names topics by id only.
-	kr, err := p.leader.request(ctx, req, p.idLimit(12))
+	// Produce v3 is the first with record batches (magic 2); v13 names
+	// topics by id only.
+	kr, err := p.leader.request(ctx, req, 3, p.idLimit(12))
 	if err != nil {
 		return 0, err
 	}
@@ -302,7 +303,7 @@ func (p *KafkaProber) metadata(ctx context.Context, want int32) (string, error) 
 	t.Topic = kmsg.StringPtr(p.opts.Topic)
 	req.Topics = append(req.Topics, t)
 	req.AllowAutoTopicCreation = true
-	kr, err := p.seed.request(ctx, req, -1)
+	kr, err := p.seed.request(ctx, req, 0, -1)
 	if err != nil {
 		return "", err
 	}
@@ -358,8 +359,9 @@ fetching:
 		tp.PartitionMaxBytes = 1 << 20
 		t.Partitions = append(t.Partitions, tp)
 		req.Topics = append(req.Topics, t)
-		// Fetch v13 names topics by id only.
-		kr, err := p.leader.request(ctx, req, p.idLimit(12))
+		// Fetch v4 is the first that returns record batches as stored
+		// (magic 2); v13 names topics by id only.
+		kr, err := p.leader.request(ctx, req, 4, p.idLimit(12))
 		if err != nil {
 			return err
 		}

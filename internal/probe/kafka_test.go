@@ -81,6 +81,7 @@ func TestKafkaProbeVersions(t *testing.T) {
 		name string
 		v    *kversion.Versions
 	}{
+		{"kafka 0.11", kversion.V0_11_0()},
 		{"kafka 2.0", kversion.V2_0_0()},
 		{"kafka 2.8", kversion.V2_8_0()},
 		{"kafka 3.9", kversion.V3_9_0()},
@@ -162,6 +163,8 @@ func TestKafkaProbeFailures(t *testing.T) {
 
 	noAuto := must(probeserver.StartKafkaWith(kfake.NumBrokers(1)))(t)
 	defer noAuto.Stop()
+	old := must(probeserver.StartKafkaWith(kfake.NumBrokers(1), kfake.SeedTopics(1, "msctl-probe"), kfake.MaxVersions(kversion.V0_10_2())))(t)
+	defer old.Stop()
 
 	k := must(probeserver.StartKafka())(t)
 	defer k.Stop()
@@ -201,6 +204,8 @@ func TestKafkaProbeFailures(t *testing.T) {
 			wantClass: ClassTimeout, wantPhase: PhaseConnect, wantExit: 3},
 		{name: "not a kafka listener", url: "kafka://" + httpish,
 			wantClass: ClassConnect, wantPhase: PhaseConnect, wantExit: 3, wantErr: "answered with HTTP"},
+		{name: "kafka before 0.11", url: old.URL,
+			wantClass: ClassProtocol, wantPhase: PhasePublish, wantExit: 1, wantErr: "Produce up to v2; the probe needs v3 or later"},
 		{name: "topic does not exist", url: noAuto.URL, topic: "absent",
 			wantClass: ClassProtocol, wantPhase: PhasePublish, wantExit: 1, wantErr: "UNKNOWN_TOPIC_OR_PARTITION"},
 		{name: "produce refused", url: k.URL, topic: "refused",

@@ -144,16 +144,20 @@ func softwareVersion(v string) string {
 }
 
 // request sends req at the highest version both sides speak, at most
-// limit (-1: no limit beyond kmsg's), and decodes the response.
-func (c *kafkaConn) request(ctx context.Context, req kmsg.Request, limit int16) (kmsg.Response, error) {
+// hi (-1: no limit beyond kmsg's) and at least lo (older versions lack
+// what the probe needs), and decodes the response.
+func (c *kafkaConn) request(ctx context.Context, req kmsg.Request, lo, hi int16) (kmsg.Response, error) {
 	key := kmsg.Key(req.Key())
 	bmax, ok := c.maxV[req.Key()]
 	if !ok {
 		return nil, fmt.Errorf("%w: broker %s does not support %s requests", errKafkaProtocol, c.addr, key.Name())
 	}
 	v := min(req.MaxVersion(), bmax)
-	if limit >= 0 {
-		v = min(v, limit)
+	if hi >= 0 {
+		v = min(v, hi)
+	}
+	if v < lo {
+		return nil, fmt.Errorf("%w: broker %s speaks %s up to v%d; the probe needs v%d or later (Kafka 0.11 and later)", errKafkaProtocol, c.addr, key.Name(), v, lo)
 	}
 	if v < c.minV[req.Key()] {
 		return nil, fmt.Errorf("%w: broker %s requires %s v%d or later, msctl speaks up to v%d", errKafkaProtocol, c.addr, key.Name(), c.minV[req.Key()], v)
