@@ -64,28 +64,17 @@ func Run(ctx context.Context, f *cmdutil.Factory, args []string) exitcode.Code {
 // run is Run with onStart, called once a command has parsed and is about to
 // run; the function it returns is called when the command ends.
 func run(ctx context.Context, f *cmdutil.Factory, args []string, onStart func() func()) exitcode.Code {
-	root := commands.NewRoot(f)
-	parsed := false
 	stop := func() {}
 	defer func() { stop() }()
-	// Any untyped error before a command runs comes from cobra's parsing
-	// (unknown command, unknown flag, missing required flag): a usage error.
-	inner := root.PersistentPreRunE
-	root.PersistentPreRunE = func(cmd *cobra.Command, a []string) error {
-		parsed = true
+	start := func() {
 		if onStart != nil {
 			stop, onStart = onStart(), nil
 		}
-		if inner != nil {
-			return inner(cmd, a)
-		}
-		return nil
 	}
-	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return exitcode.UsageError(err, fmt.Sprintf("see `%s --help`", cmd.CommandPath()))
-	})
-	root.SetArgs(args)
-	cmd, err := root.ExecuteContextC(ctx)
+	cmd, parsed, err := execute(ctx, f, commands.NewRootFor(f, args), args, start)
+	if errors.Is(err, commands.ErrNeedFullTree) {
+		cmd, parsed, err = execute(ctx, f, commands.NewRoot(f), args, start)
+	}
 	if err == nil {
 		return exitcode.OK
 	}
@@ -102,6 +91,28 @@ func run(ctx context.Context, f *cmdutil.Factory, args []string, onStart func() 
 	}
 	PrintError(f.IOStreams.ErrOut, err)
 	return code
+}
+
+// execute runs root with args; parsed says whether a command got as far as
+// running (its flags and arguments were accepted).
+func execute(ctx context.Context, f *cmdutil.Factory, root *cobra.Command, args []string, start func()) (cmd *cobra.Command, parsed bool, err error) {
+	// Any untyped error before a command runs comes from cobra's parsing
+	// (unknown command, unknown flag, missing required flag): a usage error.
+	inner := root.PersistentPreRunE
+	root.PersistentPreRunE = func(c *cobra.Command, a []string) error {
+		parsed = true
+		start()
+		if inner != nil {
+			return inner(c, a)
+		}
+		return nil
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return exitcode.UsageError(err, fmt.Sprintf("see `%s --help`", c.CommandPath()))
+	})
+	root.SetArgs(args)
+	cmd, err = root.ExecuteContextC(ctx)
+	return cmd, parsed, err
 }
 
 // PrintError writes err as msctl's one-line error message. Silent errors

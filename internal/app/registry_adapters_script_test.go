@@ -211,7 +211,7 @@ func registryAdapterCmds() map[string]scriptCmd {
 		// i-3 UNKNOWN) and cart (no instances); AWS credentials come from
 		// the environment, CLOUDMAP_URL is the endpoint.
 		"start-fake-cloudmap": positive("start-fake-cloudmap", func(ts *testscript.TestScript, _ bool, _ []string) {
-			f := testserver.NewFakeCloudMap("AKIDSCRIPT")
+			f := testserver.NewFakeCloudMap("AKIDSCRIPT", "secret")
 			ts.Defer(f.Close)
 			f.AddNamespace("ns-shop", "shop.local")
 			f.AddInstance("ns-shop", "checkout", "i-1", "HEALTHY", map[string]string{"AWS_INSTANCE_IPV4": "10.2.0.1", "AWS_INSTANCE_PORT": "8080", "version": "5.0.0"})

@@ -215,7 +215,8 @@ func SplitHostPort(s string) (string, int) {
 // IsTLSVerification says whether err is a certificate failure of a TLS
 // handshake (an unknown CA, a name mismatch, or the server refusing msctl's
 // certificate), which adapters report as ErrTLSVerification rather than as
-// an unreachable registry. gRPC clients (etcd) only keep the text.
+// an unreachable registry. A server refusing the client certificate shows
+// in the text only ("remote error: tls: ...").
 func IsTLSVerification(err error) bool {
 	var unknownCA x509.UnknownAuthorityError
 	var hostErr x509.HostnameError

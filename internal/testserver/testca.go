@@ -60,6 +60,10 @@ type LeafOptions struct {
 	NotBefore  time.Time // default an hour ago
 	NotAfter   time.Time // default 90 days from now
 	Client     bool      // client authentication instead of server
+	// ClientAndServer gives both usages: etcd's server certificate needs
+	// them with --client-cert-auth, since its JSON gateway dials the
+	// server's gRPC side with it.
+	ClientAndServer bool
 }
 
 // Leaf is an issued certificate with its key, as PEM and as a tls.Certificate.
@@ -85,6 +89,10 @@ func (ca *CA) Issue(o LeafOptions) (*Leaf, error) {
 	if o.Client {
 		usage = x509.ExtKeyUsageClientAuth
 	}
+	usages := []x509.ExtKeyUsage{usage}
+	if o.ClientAndServer {
+		usages = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(ca.serial),
 		Subject:      pkix.Name{CommonName: o.CommonName},
@@ -93,7 +101,7 @@ func (ca *CA) Issue(o LeafOptions) (*Leaf, error) {
 		NotBefore:    o.NotBefore,
 		NotAfter:     o.NotAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
+		ExtKeyUsage:  usages,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.key)
 	if err != nil {

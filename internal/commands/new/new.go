@@ -26,6 +26,13 @@ type ListOptions struct {
 	Output string
 }
 
+// Use and Short describe the command group; the root lists it with them
+// without building it.
+const (
+	Use   = "new"
+	Short = "Scaffold a service that builds, passes its tests and registers itself"
+)
+
 // NewCmd builds `msctl new` and its subcommands.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	lo := &ListOptions{IO: f.IOStreams}
@@ -33,8 +40,8 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	var dir, templatesDir string
 	var dryRun, diff, force bool
 	cmd := &cobra.Command{
-		Use:   "new",
-		Short: "Scaffold a service that builds, passes its tests and registers itself",
+		Use:   Use,
+		Short: Short,
 		Long: `Scaffold a new project from msctl's embedded templates, or update one that
 msctl generated before without losing your edits.
 

@@ -1,12 +1,21 @@
-// Package cloudmap reads AWS Cloud Map (service discovery) through
-// github.com/aws/aws-sdk-go-v2/service/servicediscovery: the namespace's
-// services (ListNamespaces, ListServices) and their instances with health
-// (DiscoverInstances with HealthStatus ALL).
+// Package cloudmap reads AWS Cloud Map (service discovery): the
+// namespace's services (ListNamespaces, ListServices) and their instances
+// with health (DiscoverInstances with HealthStatus ALL).
 //
-// cloudmap://NAMESPACE[?region=R][&endpoint=URL][&profile=P]: credentials
-// and region come from the usual AWS chain (environment, shared config and
-// profiles, SSO, instance roles), loaded on first use; endpoint overrides
-// the service endpoint (a VPC endpoint, or a test server).
+// cloudmap://NAMESPACE[?region=R][&endpoint=URL][&profile=P]: region,
+// endpoint and credentials come from a chain in the AWS SDKs' order
+// (environment, shared config and credentials files, container
+// credentials, EC2 instance metadata), resolved on first use; endpoint
+// overrides the service endpoint (a VPC endpoint, or a test server).
+//
+// The package speaks Cloud Map's AWS JSON 1.1 protocol itself (client.go)
+// and signs with the SDK's Signature Version 4 signer, instead of using
+// the SDK's servicediscovery client and config loader: those compile
+// endpoint tables and pull in the SSO, STS and sign-in clients at package
+// init, which cost every msctl command about 2 ms of start-up even when
+// no Cloud Map is used. Profiles that need those clients (SSO,
+// assume-role, web identity) are resolved by the AWS CLI v2 through
+// `aws configure export-credentials`, run as a credential process.
 package cloudmap
 
 import (
@@ -14,19 +23,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
-	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
-	"github.com/aws/smithy-go"
-	"github.com/aws/smithy-go/middleware"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/msctl/msctl/internal/config"
 	"github.com/msctl/msctl/internal/registry"
@@ -36,13 +38,6 @@ func init() {
 	registry.RegisterKind("cloudmap", []string{"aws-cloudmap"}, Open)
 }
 
-// API is the part of the Cloud Map client the adapter calls.
-type API interface {
-	ListNamespaces(ctx context.Context, in *sd.ListNamespacesInput, opts ...func(*sd.Options)) (*sd.ListNamespacesOutput, error)
-	ListServices(ctx context.Context, in *sd.ListServicesInput, opts ...func(*sd.Options)) (*sd.ListServicesOutput, error)
-	DiscoverInstances(ctx context.Context, in *sd.DiscoverInstancesInput, opts ...func(*sd.Options)) (*sd.DiscoverInstancesOutput, error)
-}
-
 // Registry is the Cloud Map adapter.
 type Registry struct {
 	namespace string
@@ -50,9 +45,8 @@ type Registry struct {
 	endpoint  string
 	profile   string
 
-	mu     sync.Mutex // guards api: the doctor reads concurrently
-	api    API
-	custom bool // a custom endpoint: no "data-" host prefix
+	mu  sync.Mutex // guards api: the doctor reads concurrently
+	api API
 }
 
 // Open reads the settings without loading credentials.
@@ -76,12 +70,10 @@ func Open(c config.Context) (registry.Registry, error) {
 	return r, nil
 }
 
-// New returns an adapter over a ready client, for tests and for callers
-// that configure the SDK themselves. customEndpoint says the client has a
-// BaseEndpoint, where DiscoverInstances' "data-" host prefix must not be
-// added.
-func New(api API, namespace string, customEndpoint bool) *Registry {
-	return &Registry{api: api, namespace: namespace, custom: customEndpoint}
+// New returns an adapter over a ready client (a *Client, or a stand-in in
+// tests).
+func New(api API, namespace string) *Registry {
+	return &Registry{api: api, namespace: namespace}
 }
 
 // Kind implements registry.Registry.
@@ -93,40 +85,47 @@ func (r *Registry) client(ctx context.Context) (API, error) {
 	if r.api != nil {
 		return r.api, nil
 	}
-	var opts []func(*awsconfig.LoadOptions) error
-	if r.region != "" {
-		opts = append(opts, awsconfig.WithRegion(r.region))
-	}
-	if r.profile != "" {
-		opts = append(opts, awsconfig.WithSharedConfigProfile(r.profile))
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	st, err := newChain(r.profile).resolve(r.region)
 	if err != nil {
-		return nil, fmt.Errorf("loading AWS configuration: %w", err)
+		return nil, fmt.Errorf("cloudmap: %w", err)
 	}
-	if cfg.Region == "" {
+	if st.Region == "" {
 		return nil, fmt.Errorf("cloudmap: no AWS region: set AWS_REGION or cloudmap://%s?region=REGION", r.namespace)
 	}
-	r.custom = r.endpoint != ""
-	r.api = sd.NewFromConfig(cfg, func(o *sd.Options) {
-		if r.endpoint != "" {
-			o.BaseEndpoint = aws.String(r.endpoint)
+	r.region = st.Region
+	endpoint := r.endpoint
+	if endpoint == "" {
+		// A custom endpoint serves DiscoverInstances too: no "data-" host.
+		endpoint = st.Endpoint
+	}
+	if endpoint != "" {
+		u, err := url.Parse(endpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("cloudmap: endpoint %q is not an http(s) URL", endpoint)
 		}
-	})
+		r.endpoint = endpoint
+	}
+	c := NewClient(st.Region, endpoint, st.Credentials)
+	c.HTTP = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	r.api = c
 	return r.api, nil
 }
 
-// classify maps SDK errors: a refused credential is a permission error,
-// a transport failure is unreachable.
+// classify maps errors: a refused credential is a permission error, a
+// transport failure is unreachable.
 func (r *Registry) classify(err error) error {
-	var ae smithy.APIError
+	var ae *APIError
 	if errors.As(err, &ae) {
-		switch ae.ErrorCode() {
+		switch ae.Code {
 		case "AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException",
-			"ExpiredTokenException", "InvalidClientTokenId", "SignatureDoesNotMatch":
-			return fmt.Errorf("cloudmap: %w: %s: %s", registry.ErrPermissionDenied, ae.ErrorCode(), ae.ErrorMessage())
+			"ExpiredTokenException", "InvalidClientTokenId", "SignatureDoesNotMatch", "MissingAuthenticationTokenException":
+			return fmt.Errorf("cloudmap: %w: %s: %s", registry.ErrPermissionDenied, ae.Code, ae.Message)
 		}
-		return fmt.Errorf("cloudmap: %s: %s", ae.ErrorCode(), ae.ErrorMessage())
+		return fmt.Errorf("cloudmap: %s: %s", ae.Code, ae.Message)
+	}
+	var ce *CredentialsError
+	if errors.As(err, &ce) {
+		return fmt.Errorf("cloudmap: %w", err)
 	}
 	if registry.IsTLSVerification(err) {
 		return registry.TLSError("cloudmap", r.where(), err)
@@ -151,18 +150,18 @@ func (r *Registry) where() string {
 
 // namespaceID finds the namespace's id by name.
 func (r *Registry) namespaceID(ctx context.Context, api API) (string, error) {
-	var next *string
+	next := ""
 	for range 1000 {
-		out, err := api.ListNamespaces(ctx, &sd.ListNamespacesInput{NextToken: next})
+		out, err := api.ListNamespaces(ctx, &ListNamespacesInput{NextToken: next})
 		if err != nil {
 			return "", r.classify(err)
 		}
 		for _, ns := range out.Namespaces {
-			if aws.ToString(ns.Name) == r.namespace || aws.ToString(ns.Id) == r.namespace {
-				return aws.ToString(ns.Id), nil
+			if ns.Name == r.namespace || ns.ID == r.namespace {
+				return ns.ID, nil
 			}
 		}
-		if next = out.NextToken; next == nil {
+		if next = out.NextToken; next == "" {
 			break
 		}
 	}
@@ -176,17 +175,17 @@ func (r *Registry) serviceNames(ctx context.Context, api API) ([]string, error) 
 		return nil, err
 	}
 	var names []string
-	var next *string
+	next := ""
 	for range 1000 {
-		out, err := api.ListServices(ctx, &sd.ListServicesInput{NextToken: next, Filters: []types.ServiceFilter{{
-			Name: types.ServiceFilterNameNamespaceId, Values: []string{id}, Condition: types.FilterConditionEq}}})
+		out, err := api.ListServices(ctx, &ListServicesInput{NextToken: next, Filters: []ServiceFilter{{
+			Name: "NAMESPACE_ID", Values: []string{id}, Condition: "EQ"}}})
 		if err != nil {
 			return nil, r.classify(err)
 		}
 		for _, s := range out.Services {
-			names = append(names, aws.ToString(s.Name))
+			names = append(names, s.Name)
 		}
-		if next = out.NextToken; next == nil {
+		if next = out.NextToken; next == "" {
 			break
 		}
 	}
@@ -247,22 +246,17 @@ func (r *Registry) Instances(ctx context.Context, service string) ([]registry.In
 }
 
 func (r *Registry) discover(ctx context.Context, api API, service string) ([]registry.Instance, error) {
-	var opts []func(*sd.Options)
-	if r.custom {
-		opts = append(opts, noHostPrefix)
-	}
-	out, err := api.DiscoverInstances(ctx, &sd.DiscoverInstancesInput{
-		NamespaceName: aws.String(r.namespace),
-		ServiceName:   aws.String(service),
-		HealthStatus:  types.HealthStatusFilterAll,
-		MaxResults:    aws.Int32(1000),
-	}, opts...)
-	var snf *types.ServiceNotFound
-	if errors.As(err, &snf) {
+	out, err := api.DiscoverInstances(ctx, &DiscoverInstancesInput{
+		NamespaceName: r.namespace,
+		ServiceName:   service,
+		HealthStatus:  "ALL",
+		MaxResults:    1000,
+	})
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Code == "ServiceNotFound" {
 		return nil, fmt.Errorf("%w: no service %s in cloudmap namespace %s", registry.ErrServiceNotFound, service, r.namespace)
 	}
-	var nnf *types.NamespaceNotFound
-	if errors.As(err, &nnf) {
+	if errors.As(err, &ae) && ae.Code == "NamespaceNotFound" {
 		return nil, fmt.Errorf("cloudmap: no namespace %q in this account and region", r.namespace)
 	}
 	if err != nil {
@@ -276,20 +270,8 @@ func (r *Registry) discover(ctx context.Context, api API, service string) ([]reg
 	return ins, nil
 }
 
-// noHostPrefix keeps DiscoverInstances from sending to "data-" + the
-// custom endpoint's host. The flag is a stack value, which the SDK clears
-// when an operation starts, so it is set from inside the stack.
-func noHostPrefix(o *sd.Options) {
-	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
-		return st.Initialize.Add(middleware.InitializeMiddlewareFunc("msctlNoHostPrefix",
-			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-				return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
-			}), middleware.Before)
-	})
-}
-
-func toInstance(service string, s types.HttpInstanceSummary) registry.Instance {
-	in := registry.Instance{ID: aws.ToString(s.InstanceId), Service: service, Source: "cloudmap", Meta: map[string]string{}}
+func toInstance(service string, s InstanceSummary) registry.Instance {
+	in := registry.Instance{ID: s.InstanceID, Service: service, Source: "cloudmap", Meta: map[string]string{}}
 	for k, v := range s.Attributes {
 		switch k {
 		case "AWS_INSTANCE_IPV4":
@@ -312,11 +294,11 @@ func toInstance(service string, s types.HttpInstanceSummary) registry.Instance {
 		in.Tags = append(in.Tags, "zone="+az)
 	}
 	in.Version = registry.VersionOf(nil, in.Meta)
-	check := registry.Check{ID: "cloudmap-health", Name: "Cloud Map health status", Type: "cloudmap", Output: "HealthStatus " + string(s.HealthStatus)}
+	check := registry.Check{ID: "cloudmap-health", Name: "Cloud Map health status", Type: "cloudmap", Output: "HealthStatus " + s.HealthStatus}
 	switch s.HealthStatus {
-	case types.HealthStatusHealthy:
+	case "HEALTHY":
 		check.Status = registry.Passing
-	case types.HealthStatusUnhealthy:
+	case "UNHEALTHY":
 		check.Status = registry.Critical
 	default:
 		check.Status = registry.Unknown

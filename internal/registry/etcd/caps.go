@@ -2,12 +2,13 @@ package etcd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
-
-	clientv3 "go.etcd.io/etcd/client/v3"
+	"time"
 
 	"github.com/msctl/msctl/internal/registry"
+	"github.com/msctl/msctl/internal/registry/etcd/etcdhttp"
 )
 
 // Leader implements registry.LeaderSource: the client URL of the member
@@ -16,7 +17,7 @@ import (
 func (r *Registry) Leader(ctx context.Context) (string, error) {
 	ctx, cancel := registry.WithDefaultTimeout(ctx)
 	defer cancel()
-	cl, err := r.connect(ctx)
+	cl, err := r.connect()
 	if err != nil {
 		return "", err
 	}
@@ -34,7 +35,7 @@ func (r *Registry) Leader(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", r.wrap(err)
 		}
-		for _, m := range ms.Members {
+		for _, m := range ms {
 			if m.ID == st.Leader {
 				if len(m.ClientURLs) > 0 {
 					return strings.Join(m.ClientURLs, ","), nil
@@ -49,28 +50,14 @@ func (r *Registry) Leader(ctx context.Context) (string, error) {
 
 // WatchInstances implements registry.Watcher with an etcd watch on the
 // service's keys: index is the store revision the caller has seen; the
-// call returns when a key under the service changes after it.
+// call returns when a key under the service changes after it. The watch
+// requires a leader, so that a member cut off from its cluster ends it
+// rather than leaving it silent.
 func (r *Registry) WatchInstances(ctx context.Context, service string, index uint64) ([]registry.Instance, uint64, error) {
 	prefix := r.prefix + service + "/"
 	if index > 0 {
-		cl, err := r.connect(ctx)
-		if err != nil {
+		if err := r.waitChange(ctx, prefix, int64(index)+1); err != nil {
 			return nil, 0, err
-		}
-		wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-		ch := cl.Watch(wctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(int64(index)+1))
-		select {
-		case <-ctx.Done():
-			cancel()
-			return nil, 0, ctx.Err()
-		case wr, ok := <-ch:
-			cancel()
-			if !ok {
-				return nil, 0, r.unreachable(fmt.Errorf("watch closed"))
-			}
-			if err := wr.Err(); err != nil {
-				return nil, 0, r.wrap(err)
-			}
 		}
 	}
 	rctx, cancel := registry.WithDefaultTimeout(ctx)
@@ -84,6 +71,60 @@ func (r *Registry) WatchInstances(ctx context.Context, service string, index uin
 		return nil, 0, err
 	}
 	return ins, uint64(rev), nil
+}
+
+// waitChange returns when a key under prefix changes at revision from or
+// later, or when the changes since from are lost to a compaction (the
+// caller reads afresh either way). A stream that breaks off (the member
+// restarted, the connection dropped) is opened again, on the next endpoint
+// if need be, as clientv3's watch did; one that cannot be opened is an
+// error.
+func (r *Registry) waitChange(ctx context.Context, prefix string, from int64) error {
+	cl, err := r.connect()
+	if err != nil {
+		return err
+	}
+	req := etcdhttp.WatchRequest{
+		Key: []byte(prefix), RangeEnd: etcdhttp.PrefixEnd([]byte(prefix)),
+		StartRevision: from, RequireLeader: true,
+	}
+	for {
+		err = watchOnce(ctx, cl, req)
+		if err == nil || ctx.Err() != nil || !errors.Is(err, etcdhttp.ErrWatchBroken) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	var compacted *etcdhttp.CompactedError
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case err == nil, errors.As(err, &compacted):
+		return nil
+	}
+	return r.wrap(err)
+}
+
+// watchOnce opens a watch and returns when it reports an event, or with
+// the error that ended it.
+func watchOnce(ctx context.Context, cl *etcdhttp.Client, req etcdhttp.WatchRequest) error {
+	w, err := cl.Watch(ctx, req)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	for {
+		wr, err := w.Next()
+		if err != nil {
+			return err
+		}
+		if len(wr.Events) > 0 {
+			return nil
+		}
+	}
 }
 
 var (

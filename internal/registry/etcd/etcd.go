@@ -15,6 +15,12 @@
 // instances. A key attached to a lease is alive while its
 // lease is: the lease's granted TTL and time left become LeaseTTL and
 // LeaseRemaining, and a key whose lease has expired is critical.
+//
+// The adapter talks to etcd through the JSON gateway that etcd 3.4 and
+// later serve on the client port (package etcdhttp), not through
+// go.etcd.io/etcd/client/v3: the official client's package initialisers
+// (protobuf registrations, zap, grpc-gateway options) would run on every
+// msctl start, whatever the command.
 package etcd
 
 import (
@@ -30,11 +36,9 @@ import (
 	"sync"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
-
 	"github.com/msctl/msctl/internal/config"
 	"github.com/msctl/msctl/internal/registry"
+	"github.com/msctl/msctl/internal/registry/etcd/etcdhttp"
 )
 
 // DefaultAddress is etcd's usual client port on this host.
@@ -50,9 +54,9 @@ type Registry struct {
 	prefix    string
 	// layoutOverride is ?layout=endpoints|json for registrations.
 	layoutOverride string
-	cfg            clientv3.Config
+	cfg            etcdhttp.Config
 	mu             sync.Mutex // guards client: the doctor reads concurrently
-	client         *clientv3.Client
+	client         *etcdhttp.Client
 	now            func() time.Time
 }
 
@@ -85,11 +89,10 @@ func Open(c config.Context) (registry.Registry, error) {
 	for _, h := range a.Hosts {
 		r.endpoints = append(r.endpoints, scheme+h)
 	}
-	r.cfg = clientv3.Config{
+	r.cfg = etcdhttp.Config{
 		Endpoints:   r.endpoints,
 		DialTimeout: 5 * time.Second,
 		TLS:         a.TLS,
-		Logger:      zap.NewNop(),
 	}
 	tok, err := registry.Token(c)
 	if err != nil {
@@ -111,7 +114,7 @@ func (r *Registry) Kind() string { return "etcd" }
 // Prefix is the key prefix instances are read under.
 func (r *Registry) Prefix() string { return r.prefix }
 
-// Close releases the client, if one was made.
+// Close releases the client's idle connections, if a client was made.
 func (r *Registry) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -121,15 +124,14 @@ func (r *Registry) Close() error {
 	return r.client.Close()
 }
 
-func (r *Registry) connect(ctx context.Context) (*clientv3.Client, error) {
+// connect makes the client on first use; it dials nothing until a call.
+func (r *Registry) connect() (*etcdhttp.Client, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.client != nil {
 		return r.client, nil
 	}
-	cfg := r.cfg
-	cfg.Context = context.Background()
-	cl, err := clientv3.New(cfg)
+	cl, err := etcdhttp.New(r.cfg)
 	if err != nil {
 		return nil, r.unreachable(err)
 	}
@@ -156,20 +158,21 @@ func (r *Registry) unreachable(err error) error {
 	return &registry.UnreachableError{Kind: "etcd", Address: strings.Join(r.endpoints, ","), Err: err}
 }
 
-// wrap classifies a client error: authentication problems stay as they
-// are, everything else (deadline, connection refused) is unreachable.
+// wrap classifies a client error: refused credentials or permissions are
+// registry.ErrPermissionDenied, an untrusted certificate is a TLS error,
+// and everything else (deadline, connection refused, an etcd error, a port
+// that is not etcd's) is unreachable.
 func (r *Registry) wrap(err error) error {
-	msg := err.Error()
-	if strings.Contains(msg, "authentication failed") || strings.Contains(msg, "permission denied") ||
-		strings.Contains(msg, "invalid auth token") || strings.Contains(msg, "user name is empty") {
+	var ee *etcdhttp.Error
+	if errors.As(err, &ee) && ee.AuthFailure() {
 		return fmt.Errorf("etcd at %s: %w: %v", strings.Join(r.endpoints, ","), registry.ErrPermissionDenied, err)
 	}
 	if registry.IsTLSVerification(err) {
 		return registry.TLSError("etcd", strings.Join(r.endpoints, ","), err)
 	}
-	if errors.Is(err, context.DeadlineExceeded) || strings.Contains(msg, "context deadline exceeded") {
-		// gRPC retried until the deadline and kept the reason to itself:
-		// a quick dial tells "refused" from "answers, but not as etcd".
+	if errors.Is(err, context.DeadlineExceeded) {
+		// The deadline came before any answer, while dialing or waiting:
+		// a quick dial tells "refused" from "accepts, but does not answer".
 		if derr := r.dialAny(); derr != nil {
 			return r.unreachable(derr)
 		}
@@ -190,14 +193,17 @@ func (r *Registry) Services(ctx context.Context, q registry.Query) ([]registry.S
 	if err != nil {
 		return nil, err
 	}
-	cl, _ := r.connect(ctx)
+	cl, err := r.connect()
+	if err != nil {
+		return nil, err
+	}
 	leases, err := cl.Leases(ctx)
 	if err != nil {
 		return nil, r.wrap(err)
 	}
 	alive := map[int64]bool{}
-	for _, l := range leases.Leases {
-		alive[int64(l.ID)] = true
+	for _, id := range leases {
+		alive[id] = true
 	}
 	var all []registry.Instance
 	for _, kv := range kvs {
@@ -254,7 +260,7 @@ func (r *Registry) AllInstances(ctx context.Context) ([]registry.Instance, error
 // withLeases parses the keys (of service only, unless it is "") and fills
 // in their leases.
 func (r *Registry) withLeases(ctx context.Context, kvs []*kv, service string) ([]registry.Instance, error) {
-	cl, err := r.connect(ctx)
+	cl, err := r.connect()
 	if err != nil {
 		return nil, err
 	}
@@ -269,12 +275,14 @@ func (r *Registry) withLeases(ctx context.Context, kvs []*kv, service string) ([
 		if lease != 0 {
 			li, seen := leases[lease]
 			if !seen {
-				ttl, err := cl.TimeToLive(ctx, clientv3.LeaseID(lease))
+				ttl, err := cl.TimeToLive(ctx, lease)
 				if err != nil && !strings.Contains(err.Error(), "requested lease not found") {
 					return nil, r.wrap(err)
 				}
+				// etcd 3.4 answers an unknown lease with TTL -1, later
+				// versions with "requested lease not found".
 				li = leaseInfo{granted: -1, left: -1}
-				if err == nil {
+				if err == nil && ttl.TTL >= 0 {
 					li = leaseInfo{granted: ttl.GrantedTTL, left: ttl.TTL}
 				}
 				leases[lease] = li
@@ -315,38 +323,34 @@ const pageSize = 1000
 // read returns every key under prefix, page by page, at one revision,
 // and that revision.
 func (r *Registry) read(ctx context.Context, prefix string, serializable bool) ([]*kv, int64, error) {
-	cl, err := r.connect(ctx)
+	cl, err := r.connect()
 	if err != nil {
 		return nil, 0, err
 	}
-	end := clientv3.GetPrefixRangeEnd(prefix)
-	key := prefix
-	if key == "" {
-		key, end = "\x00", "\x00"
+	req := etcdhttp.RangeRequest{
+		Key: []byte(prefix), RangeEnd: etcdhttp.PrefixEnd([]byte(prefix)),
+		Limit: pageSize, SortOrder: etcdhttp.SortAscend, SortTarget: etcdhttp.SortByKey,
+		Serializable: serializable,
+	}
+	if prefix == "" {
+		req.Key = []byte{0} // with RangeEnd "\x00": every key
 	}
 	var out []*kv
-	var rev int64
 	for {
-		opts := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(pageSize),
-			clientv3.WithSort(clientv3.SortByKey, clientv3.SortAscend)}
-		if rev != 0 {
-			opts = append(opts, clientv3.WithRev(rev))
-		}
-		if serializable {
-			opts = append(opts, clientv3.WithSerializable())
-		}
-		resp, err := cl.Get(ctx, key, opts...)
+		resp, err := cl.Range(ctx, req)
 		if err != nil {
 			return nil, 0, r.wrap(err)
 		}
-		rev = resp.Header.Revision
+		// Later pages read the revision of the first, so that the
+		// pages make one consistent picture.
+		req.Revision = resp.Header.Revision
 		for _, x := range resp.Kvs {
 			out = append(out, &kv{key: string(x.Key), value: x.Value, lease: x.Lease})
 		}
 		if !resp.More || len(resp.Kvs) == 0 {
-			return out, rev, nil
+			return out, req.Revision, nil
 		}
-		key = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
+		req.Key = append(resp.Kvs[len(resp.Kvs)-1].Key, 0)
 	}
 }
 

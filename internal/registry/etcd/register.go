@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-
 	"github.com/msctl/msctl/internal/registry"
 )
 
@@ -100,19 +98,19 @@ func (r *Registry) Register(ctx context.Context, reg registry.Registration) erro
 	}
 	ctx, cancel := registry.WithDefaultTimeout(ctx)
 	defer cancel()
-	cl, err := r.connect(ctx)
+	cl, err := r.connect()
 	if err != nil {
 		return err
 	}
-	var opts []clientv3.OpOption
+	var lease int64
 	if ttl > 0 {
 		l, err := cl.Grant(ctx, int64(ttl/time.Second))
 		if err != nil {
 			return r.wrap(err)
 		}
-		opts = append(opts, clientv3.WithLease(l.ID))
+		lease = l.ID
 	}
-	if _, err := cl.Put(ctx, r.key(reg.Service, reg.ID), string(b), opts...); err != nil {
+	if _, err := cl.Put(ctx, []byte(r.key(reg.Service, reg.ID)), b, lease); err != nil {
 		return r.wrap(err)
 	}
 	return nil
@@ -128,11 +126,11 @@ func (r *Registry) DeregisterCall(service, id string) (registry.APICall, error) 
 func (r *Registry) Deregister(ctx context.Context, service, id string) error {
 	ctx, cancel := registry.WithDefaultTimeout(ctx)
 	defer cancel()
-	cl, err := r.connect(ctx)
+	cl, err := r.connect()
 	if err != nil {
 		return err
 	}
-	resp, err := cl.Delete(ctx, r.key(service, id))
+	resp, err := cl.DeleteRange(ctx, []byte(r.key(service, id)), nil)
 	if err != nil {
 		return r.wrap(err)
 	}
