@@ -1,18 +1,18 @@
 package service
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"path"
 	"strings"
 
-	"github.com/bufbuild/protocompile"
+	"github.com/jhump/protoreflect/desc/protoparse"
 	"google.golang.org/protobuf/cmd/protoc-gen-go/internal_gengo"
 	"google.golang.org/protobuf/compiler/protogen"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/pluginpb"
 
 	"github.com/msctl/msctl/internal/scaffold"
@@ -40,39 +40,17 @@ func protoStubs(rendered map[string][]byte) ([]scaffold.File, error) {
 	if len(names) == 0 {
 		return nil, nil
 	}
-	compiler := protocompile.Compiler{
-		Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{
-			Accessor: func(p string) (io.ReadCloser, error) {
-				b, ok := sources[p]
-				if !ok {
-					return nil, fmt.Errorf("%s: not found under %s/", p, ProtoRoot)
-				}
-				return io.NopCloser(strings.NewReader(string(b))), nil
-			},
-		}),
-		SourceInfoMode: protocompile.SourceInfoStandard,
-	}
-	compiled, err := compiler.Compile(context.Background(), names...)
+	files, err := compileProtos(sources, names)
 	if err != nil {
-		return nil, fmt.Errorf("compiling the rendered proto: %w", err)
+		return nil, err
 	}
-	req := &pluginpb.CodeGeneratorRequest{FileToGenerate: names, Parameter: proto.String("paths=source_relative")}
-	seen := map[string]bool{}
-	var add func(fd protoreflect.FileDescriptor)
-	add = func(fd protoreflect.FileDescriptor) {
-		if seen[fd.Path()] {
-			return
-		}
-		seen[fd.Path()] = true
-		imports := fd.Imports()
-		for i := 0; i < imports.Len(); i++ {
-			add(imports.Get(i).FileDescriptor)
-		}
-		req.ProtoFile = append(req.ProtoFile, protodesc.ToFileDescriptorProto(fd))
-	}
-	for _, f := range compiled {
-		add(f)
-	}
+	return generateStubs(names, files)
+}
+
+// generateStubs runs the generators on compiled files (dependencies first)
+// as protoc would run its plugins.
+func generateStubs(names []string, files []*descriptorpb.FileDescriptorProto) ([]scaffold.File, error) {
+	req := &pluginpb.CodeGeneratorRequest{FileToGenerate: names, Parameter: proto.String("paths=source_relative"), ProtoFile: files}
 	plugin, err := protogen.Options{}.New(req)
 	if err != nil {
 		return nil, err
@@ -93,6 +71,48 @@ func protoStubs(rendered map[string][]byte) ([]scaffold.File, error) {
 	var out []scaffold.File
 	for _, f := range resp.File {
 		out = append(out, scaffold.File{Path: path.Join(ProtoRoot, f.GetName()), Owner: scaffold.OwnerOnce, Content: []byte(f.GetContent())})
+	}
+	return out, nil
+}
+
+// compileProtos parses and links the named files, read from sources (plus
+// the well-known imports), and returns them and their imports as
+// descriptor protos, dependencies first, as protoc hands them to plugins.
+//
+// The compiler is jhump/protoreflect's desc/protoparse, not
+// bufbuild/protocompile's root package, whose init costs every msctl start
+// (see internal/compat/protocompat).
+func compileProtos(sources map[string][]byte, names []string) ([]*descriptorpb.FileDescriptorProto, error) {
+	parser := protoparse.Parser{
+		Accessor: func(p string) (io.ReadCloser, error) {
+			b, ok := sources[p]
+			if !ok {
+				return nil, fmt.Errorf("%s: not found under %s/", p, ProtoRoot)
+			}
+			return io.NopCloser(strings.NewReader(string(b))), nil
+		},
+		IncludeSourceCodeInfo: true,
+	}
+	parsed, err := parser.ParseFiles(names...)
+	if err != nil {
+		return nil, fmt.Errorf("compiling the rendered proto: %w", err)
+	}
+	var out []*descriptorpb.FileDescriptorProto
+	seen := map[string]bool{}
+	var add func(fd protoreflect.FileDescriptor)
+	add = func(fd protoreflect.FileDescriptor) {
+		if seen[fd.Path()] {
+			return
+		}
+		seen[fd.Path()] = true
+		imports := fd.Imports()
+		for i := 0; i < imports.Len(); i++ {
+			add(imports.Get(i).FileDescriptor)
+		}
+		out = append(out, protodesc.ToFileDescriptorProto(fd))
+	}
+	for _, fd := range parsed {
+		add(fd.UnwrapFile())
 	}
 	return out, nil
 }

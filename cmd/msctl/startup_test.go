@@ -1,0 +1,67 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// msctl must start as fast as grpcurl (make bench-startup compares them).
+// Timing is for the benchmark; these tests guard what makes start-up slow
+// and can be checked exactly: packages with a costly init, and a garbage
+// collection during init.
+
+// Packages whose init is costly, with what msctl uses instead.
+var slowInit = map[string]string{
+	"github.com/aws/aws-sdk-go-v2/config": "the Cloud Map adapter's own credential chain",
+	"go.etcd.io/etcd/client/v3":           "the etcd adapter's JSON API client",
+	"github.com/bufbuild/protocompile":    "jhump/protoreflect's desc/protoparse, linked anyway through grpcurl",
+}
+
+func TestNoSlowInitPackages(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, p := range strings.Fields(string(out)) {
+		if instead, ok := slowInit[p]; ok {
+			t.Errorf("msctl links %s again, whose package init slows every start; use %s", p, instead)
+		}
+	}
+}
+
+func TestNoGarbageCollectionDuringStartup(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "msctl")
+	build := exec.Command("go", "build", "-trimpath", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "--version")
+	cmd.Env = append(os.Environ(), "GOGC=100", "GODEBUG=gctrace=1,inittrace=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("msctl --version: %v\n%s", err, out)
+	}
+	var allocated int
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, "gc ") {
+			t.Errorf("a garbage collection ran during `msctl --version`: package inits allocate too much\n%s", line)
+		}
+		// init PKG @T ms, C ms clock, B bytes, N allocs
+		if f := strings.Fields(line); len(f) == 11 && f[0] == "init" {
+			n, err := strconv.Atoi(f[7])
+			if err != nil {
+				t.Fatalf("reading %q: %v", line, err)
+			}
+			allocated += n
+		}
+	}
+	t.Logf("package inits allocate %d bytes", allocated)
+	if allocated == 0 {
+		t.Errorf("no inittrace lines read from:\n%s", out)
+	}
+}
