@@ -19,6 +19,12 @@ var slowInit = map[string]string{
 	"github.com/aws/aws-sdk-go-v2/config": "the Cloud Map adapter's own credential chain",
 	"go.etcd.io/etcd/client/v3":           "the etcd adapter's JSON API client",
 	"github.com/bufbuild/protocompile":    "jhump/protoreflect's desc/protoparse, linked anyway through grpcurl",
+	// franz-go's client links these codecs and builds CRC32C tables at
+	// init; the Kafka probe speaks the protocol with franz-go's kmsg.
+	"github.com/twmb/franz-go/pkg/kgo":   "the Kafka probe's own wire code over franz-go's kmsg",
+	"github.com/klauspost/compress/zstd": "the Kafka probe's own wire code (it reads gzip batches only)",
+	"github.com/klauspost/compress/s2":   "the Kafka probe's own wire code (it reads gzip batches only)",
+	"github.com/pierrec/lz4/v4":          "the Kafka probe's own wire code (it reads gzip batches only)",
 }
 
 func TestNoSlowInitPackages(t *testing.T) {
