@@ -30,7 +30,7 @@ type KafkaOptions struct {
 //
 // It speaks the Kafka protocol itself with franz-go's message types
 // (kmsg) instead of franz-go's client (kgo), whose compression codecs and
-// CRC tables would cost every msctl invocation about 1.5 million
+// CRC tables would cost every msctl invocation about 1.4 million
 // instructions at start-up (see kafkawire.go).
 type KafkaProber struct {
 	opts   KafkaOptions
