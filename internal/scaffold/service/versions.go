@@ -123,7 +123,7 @@ func MissingRequires(a Answers, gomod []byte) []Require {
 func Requirements(a Answers) []Require {
 	all := map[string]string{}
 	for _, v := range allVariants {
-		for _, r := range tidyRequires[v] {
+		for _, r := range tidyRequires()[v] {
 			if semver.Compare(r.Version, all[r.Path]) > 0 {
 				all[r.Path] = r.Version
 			}
@@ -132,7 +132,7 @@ func Requirements(a Answers) []Require {
 	var reqs []Require
 	for _, f := range Features(a) {
 		reqs = append(reqs, directRequires[f]...)
-		reqs = append(reqs, tidyRequires[f]...)
+		reqs = append(reqs, tidyRequires()[f]...)
 	}
 	for i, r := range reqs {
 		if v, ok := all[r.Path]; ok {
@@ -155,7 +155,7 @@ func GoSum(a Answers) []byte {
 	seen := map[string]bool{}
 	var lines []string
 	for _, f := range append(Features(a), allVariants...) {
-		for _, l := range strings.Split(goSums[f], "\n") {
+		for _, l := range strings.Split(goSums()[f], "\n") {
 			if l != "" && !seen[l] {
 				seen[l] = true
 				lines = append(lines, l)
