@@ -31,6 +31,7 @@ import (
 	"sync"
 
 	"github.com/msctl/msctl/internal/config"
+	"github.com/msctl/msctl/internal/exitcode"
 	"github.com/msctl/msctl/internal/registry"
 )
 
@@ -85,12 +86,13 @@ func (r *Registry) client(ctx context.Context) (API, error) {
 	if r.api != nil {
 		return r.api, nil
 	}
+	// Missing credentials, region or profile are settings to fix: exit 2.
 	st, err := newChain(r.profile).resolve(r.region)
 	if err != nil {
-		return nil, fmt.Errorf("cloudmap: %w", err)
+		return nil, exitcode.UsageError(fmt.Errorf("cloudmap: %w", err), "")
 	}
 	if st.Region == "" {
-		return nil, fmt.Errorf("cloudmap: no AWS region: set AWS_REGION or cloudmap://%s?region=REGION", r.namespace)
+		return nil, exitcode.UsageError(fmt.Errorf("cloudmap: no AWS region: set AWS_REGION or cloudmap://%s?region=REGION", r.namespace), "")
 	}
 	r.region = st.Region
 	endpoint := r.endpoint
@@ -101,7 +103,7 @@ func (r *Registry) client(ctx context.Context) (API, error) {
 	if endpoint != "" {
 		u, err := url.Parse(endpoint)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("cloudmap: endpoint %q is not an http(s) URL", endpoint)
+			return nil, exitcode.UsageError(fmt.Errorf("cloudmap: endpoint %q is not an http(s) URL", endpoint), "")
 		}
 		r.endpoint = endpoint
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/msctl/msctl/internal/config"
+	"github.com/msctl/msctl/internal/exitcode"
 	"github.com/msctl/msctl/internal/registry"
 	"github.com/msctl/msctl/internal/testserver"
 )
@@ -143,5 +144,43 @@ func TestCloudMapOpen(t *testing.T) {
 
 	if _, err := registry.Open(config.Context{Registry: "cloudmap"}); err == nil {
 		t.Error("no namespace should be refused")
+	}
+}
+
+// Settings msctl cannot use are input errors (exit 2), named in one line.
+func TestCloudMapSettingsErrorsExit2(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("AWS_CONFIG_FILE", dir+"/none")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", dir+"/none")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	t.Setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "")
+	t.Setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "")
+	for _, c := range []struct{ name, addr, want string }{
+		{"no credentials", "shop.local?region=us-east-1", "no AWS credentials"},
+		{"unknown profile", "shop.local?region=us-east-1&profile=nope", `AWS profile "nope" is in neither`},
+		{"bad endpoint", "shop.local?region=us-east-1&endpoint=ftp://x", "not an http(s) URL"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.name == "bad endpoint" {
+				t.Setenv("AWS_ACCESS_KEY_ID", "AKIDFAKE")
+				t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+			}
+			r, err := registry.Open(config.Context{Registry: "cloudmap", Address: c.addr})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = r.Services(context.Background(), registry.Query{})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want %q", err, c.want)
+			}
+			if code := exitcode.Of(registry.ExitError(err)); code != exitcode.Usage {
+				t.Errorf("exit code %d, want %d (usage or input error)", code, exitcode.Usage)
+			}
+		})
 	}
 }
