@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,13 +40,29 @@ func TestNoSlowInitPackages(t *testing.T) {
 	}
 }
 
-func TestNoGarbageCollectionDuringStartup(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "msctl")
-	build := exec.Command("go", "build", "-trimpath", "-o", bin, ".")
+// msctlBin is msctl built as it is released (static), by TestMain.
+var msctlBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "msctl-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	msctlBin = filepath.Join(dir, "msctl")
+	build := exec.Command("go", "build", "-trimpath", "-o", msctlBin, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.Exit(1)
 	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func TestNoGarbageCollectionDuringStartup(t *testing.T) {
+	bin := msctlBin
 	cmd := exec.Command(bin, "--version")
 	cmd.Env = append(os.Environ(), "GOGC=100", "GODEBUG=gctrace=1,inittrace=1")
 	out, err := cmd.CombinedOutput()
