@@ -181,6 +181,28 @@ func SummarizeAll(instances []Instance, q Query) []Service {
 	return out
 }
 
+// SummarizeWithEmpty is SummarizeAll for registries that also know services
+// with no instance: without a tag filter, every name in names that has no
+// instance is listed too, with zero counts, so "registered but empty" shows.
+func SummarizeWithEmpty(instances []Instance, names []string, q Query) []Service {
+	out := SummarizeAll(instances, q)
+	if q.Tag != "" {
+		return out
+	}
+	seen := make(map[string]bool, len(out))
+	for _, s := range out {
+		seen[s.Name] = true
+	}
+	for _, n := range names {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, Service{Name: n, ByHealth: map[Health]int{}})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
 // WorstHealth folds check states into an instance state: any critical
 // makes it critical, else any warning, else passing when there is a
 // passing check, else unknown.

@@ -113,3 +113,17 @@ func TestParseEndpointScheme(t *testing.T) {
 		t.Error("a client certificate without a key was accepted")
 	}
 }
+
+func TestSummarizeWithEmpty(t *testing.T) {
+	ins := []Instance{{Service: "b", Health: Passing, Tags: []string{"x"}}}
+	// "b" has an instance, "c" twice and "a" are empty.
+	got := fmt.Sprint(SummarizeWithEmpty(ins, []string{"c", "b", "a", "c"}, Query{}))
+	want := "[{a 0 map[] [] []} {b 1 map[passing:1] [x] []} {c 0 map[] [] []}]"
+	if got != want {
+		t.Errorf("SummarizeWithEmpty\n got %s\nwant %s", got, want)
+	}
+	// A tag filter lists only services with a matching instance.
+	if got := SummarizeWithEmpty(ins, []string{"a"}, Query{Tag: "x"}); len(got) != 1 || got[0].Name != "b" {
+		t.Errorf("tag x: %+v", got)
+	}
+}

@@ -106,14 +106,7 @@ func (r *Registry) Services(ctx context.Context, q registry.Query) ([]registry.S
 		}
 		all = append(all, ins...)
 	}
-	out := registry.SummarizeAll(all, q)
-	if q.Tag == "" {
-		for _, s := range missing {
-			out = append(out, registry.Service{Name: s, ByHealth: map[registry.Health]int{}})
-		}
-		sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	}
-	return out, nil
+	return registry.SummarizeWithEmpty(all, missing, q), nil
 }
 
 // Instances implements registry.Registry: one SRV query, then address

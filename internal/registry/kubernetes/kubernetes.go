@@ -17,8 +17,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -175,25 +177,12 @@ func (r *Registry) Services(ctx context.Context, q registry.Query) ([]registry.S
 	if q.Filter != "" {
 		return nil, fmt.Errorf("%w: the kubernetes registry does not support --filter (use a label selector in a later version)", registry.ErrInvalidQuery)
 	}
-	slices, err := r.list(ctx, ServiceNameLabel)
+	found, err := r.list(ctx, ServiceNameLabel)
 	if err != nil {
 		return nil, err
 	}
-	all, names := r.instances(slices)
-	out := registry.SummarizeAll(all, q)
-	if q.Tag == "" {
-		seen := map[string]bool{}
-		for _, s := range out {
-			seen[s.Name] = true
-		}
-		for n := range names {
-			if !seen[n] {
-				out = append(out, registry.Service{Name: n, ByHealth: map[registry.Health]int{}})
-			}
-		}
-		sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	}
-	return out, nil
+	all, names := r.instances(found)
+	return registry.SummarizeWithEmpty(all, slices.Collect(maps.Keys(names)), q), nil
 }
 
 // AllInstances implements registry.AllInstancesSource.

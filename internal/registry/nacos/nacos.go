@@ -240,14 +240,7 @@ func (r *Registry) Services(ctx context.Context, q registry.Query) ([]registry.S
 		}
 		all = append(all, lists[i]...)
 	}
-	out := registry.SummarizeAll(all, q)
-	if q.Tag == "" {
-		for _, n := range empty {
-			out = append(out, registry.Service{Name: n, ByHealth: map[registry.Health]int{}})
-		}
-		sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	}
-	return out, nil
+	return registry.SummarizeWithEmpty(all, empty, q), nil
 }
 
 // Instances implements registry.Registry.

@@ -149,25 +149,18 @@ func (r *Registry) Services(ctx context.Context, q registry.Query) ([]registry.S
 	}
 	sessions := r.sessions(ctx)
 	var all []registry.Instance
-	empty := map[string]bool{}
+	var empty []string
 	for _, name := range names {
 		ins, err := r.read(ctx, conn, name, sessions)
 		if err != nil {
 			return nil, err
 		}
 		if len(ins) == 0 {
-			empty[name] = true
+			empty = append(empty, name)
 		}
 		all = append(all, ins...)
 	}
-	out := registry.SummarizeAll(all, q)
-	if q.Tag == "" {
-		for name := range empty {
-			out = append(out, registry.Service{Name: name, ByHealth: map[registry.Health]int{}})
-		}
-		sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	}
-	return out, nil
+	return registry.SummarizeWithEmpty(all, empty, q), nil
 }
 
 // AllInstances implements registry.AllInstancesSource.
