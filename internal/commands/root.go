@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/msctl/msctl/internal/buildinfo"
 	"github.com/msctl/msctl/internal/cmdutil"
@@ -62,7 +63,9 @@ var ErrNeedFullTree = errors.New("msctl: internal: command group not built")
 // NewRoot builds the whole command tree. Nothing here reads files or dials
 // anything: dependencies are built by the Factory on first use.
 func NewRoot(f *cmdutil.Factory) *cobra.Command {
-	return newRoot(f, func(string) bool { return true })
+	root := newRoot(f)
+	addGroups(root, f, func(string) bool { return true })
+	return root
 }
 
 // NewRootFor builds the tree running args needs: the group the arguments
@@ -72,25 +75,25 @@ func NewRoot(f *cmdutil.Factory) *cobra.Command {
 // each group would otherwise pay for all the others. Arguments that may
 // need the whole tree (help, completion, docs, anything unrecognised) get it.
 func NewRootFor(f *cmdutil.Factory, args []string) *cobra.Command {
-	name, ok := selectedGroup(args)
-	if !ok {
-		return NewRoot(f)
-	}
-	return newRoot(f, func(g string) bool { return g == name })
+	root := newRoot(f)
+	name, ok := selectedGroup(args, root.PersistentFlags())
+	addGroups(root, f, func(g string) bool { return !ok || g == name })
+	return root
 }
 
 // selectedGroup finds the group args run: the first argument that is not a
 // root flag or a root flag's value. ok is false when that argument is not a
 // lazily built group; name is empty when there is no such argument.
-func selectedGroup(args []string) (name string, ok bool) {
+func selectedGroup(args []string, rootFlags *pflag.FlagSet) (name string, ok bool) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
 			return "", false
 		}
-		if strings.HasPrefix(a, "-") && len(a) > 1 {
-			if flagTakesValue[strings.TrimLeft(a, "-")] {
-				i++ // --config FILE, --context NAME: the next argument is a value
+		if flag, isFlag := strings.CutPrefix(a, "-"); isFlag && flag != "" {
+			// --config FILE, --context NAME: the next argument is the value.
+			if takesValue(rootFlags, flag) {
+				i++
 			}
 			continue
 		}
@@ -104,17 +107,29 @@ func selectedGroup(args []string) (name string, ok bool) {
 	return "", true
 }
 
-// flagTakesValue lists the root's persistent flags that take a value in the
-// next argument (newRoot defines them; TestSelectedGroupFlags checks the two
-// agree).
-var flagTakesValue = map[string]bool{"config": true, "context": true}
+// takesValue says whether flag (the argument without its first dash) is one
+// of rootFlags that reads its value from the next argument.
+func takesValue(rootFlags *pflag.FlagSet, flag string) bool {
+	if strings.Contains(flag, "=") {
+		return false
+	}
+	var fl *pflag.Flag
+	if long, ok := strings.CutPrefix(flag, "-"); ok {
+		fl = rootFlags.Lookup(long)
+	} else if len(flag) == 1 {
+		fl = rootFlags.ShorthandLookup(flag)
+	}
+	return fl != nil && fl.NoOptDefVal == ""
+}
 
 func firstWord(use string) string {
 	name, _, _ := strings.Cut(use, " ")
 	return name
 }
 
-func newRoot(f *cmdutil.Factory, build func(group string) bool) *cobra.Command {
+// newRoot builds the root command with its flags and the docs group, which
+// always needs the whole tree.
+func newRoot(f *cmdutil.Factory) *cobra.Command {
 	info := buildinfo.Get()
 	var noColor bool
 	root := &cobra.Command{
@@ -159,6 +174,12 @@ with named contexts (see msctl config --help). Every data command takes
 	})
 
 	root.AddCommand(docscmd.NewCmd(f))
+	return root
+}
+
+// addGroups adds every lazily built group: in full when build says so, else
+// as a stand-in.
+func addGroups(root *cobra.Command, f *cmdutil.Factory, build func(group string) bool) {
 	for _, g := range lazyGroups() {
 		if build(firstWord(g.use)) {
 			root.AddCommand(g.build(f))
@@ -171,5 +192,4 @@ with named contexts (see msctl config --help). Every data command takes
 			RunE:               func(*cobra.Command, []string) error { return ErrNeedFullTree },
 		})
 	}
-	return root
 }
