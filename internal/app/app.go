@@ -121,7 +121,8 @@ func PrintError(w io.Writer, err error) {
 	if err == nil || exitcode.IsSilent(err) {
 		return
 	}
-	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", " ")
+	// One line: cobra's messages carry newlines and tabs ("Did you mean this?").
+	msg := strings.Join(strings.Fields(err.Error()), " ")
 	if hint := exitcode.HintOf(err); hint != "" {
 		msg += "; " + hint
 	}
