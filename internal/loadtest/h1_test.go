@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/msctl/msctl/internal/testserver"
 )
 
 // The HTTP/1.1 engine against net/http's server: bodies of every framing,
@@ -75,41 +77,27 @@ func TestH1Framing(t *testing.T) {
 // A server that closes kept-alive connections after every second
 // request: the engine resends on a fresh connection instead of failing.
 func TestH1ServerClosesIdleConnections(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
+	addr := testserver.ServeTCP(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for n := 0; n < 2; n++ {
+			for {
+				line, err := br.ReadString('\n')
+				if err != nil {
+					return
+				}
+				if line == "\r\n" {
+					break
+				}
+			}
+			// HTTP/1.0 without keep-alive: the client must close.
+			if n == 1 {
+				io.WriteString(c, "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")
 				return
 			}
-			go func(c net.Conn) {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for n := 0; n < 2; n++ {
-					for {
-						line, err := br.ReadString('\n')
-						if err != nil {
-							return
-						}
-						if line == "\r\n" {
-							break
-						}
-					}
-					// HTTP/1.0 without keep-alive: the client must close.
-					if n == 1 {
-						io.WriteString(c, "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")
-						return
-					}
-					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-				}
-			}(c)
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 		}
-	}()
-	r, err := NewH1Requester(HTTPOptions{Targets: []HTTPTarget{{URL: "http://" + ln.Addr().String() + "/"}}, Timeout: 2 * time.Second})
+	})
+	r, err := NewH1Requester(HTTPOptions{Targets: []HTTPTarget{{URL: "http://" + addr + "/"}}, Timeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/kversion"
 
+	"github.com/msctl/msctl/internal/testserver"
 	"github.com/msctl/msctl/internal/testserver/probeserver"
 )
 
@@ -158,8 +159,8 @@ func TestKafkaProbeLeaderElsewhere(t *testing.T) {
 // TestKafkaProbeFailures covers the error classes and broker error codes.
 func TestKafkaProbeFailures(t *testing.T) {
 	// A listener that accepts and never answers, and one that speaks HTTP.
-	silent := listen(t, func(c net.Conn) { time.Sleep(2 * time.Second) })
-	httpish := listen(t, func(c net.Conn) { _, _ = c.Write([]byte("HTTP/1.1 400 Bad Request\r\n\r\n")) })
+	silent := testserver.ServeTCP(t, func(c net.Conn) { time.Sleep(2 * time.Second) })
+	httpish := testserver.ServeTCP(t, func(c net.Conn) { _, _ = c.Write([]byte("HTTP/1.1 400 Bad Request\r\n\r\n")) })
 
 	noAuto := must(probeserver.StartKafkaWith(kfake.NumBrokers(1)))(t)
 	defer noAuto.Stop()
@@ -301,29 +302,6 @@ func cmpOr(d, def time.Duration) time.Duration {
 		return def
 	}
 	return d
-}
-
-// listen serves each connection to a loopback listener with serve.
-func listen(t *testing.T, serve func(net.Conn)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				serve(c)
-			}()
-		}
-	}()
-	return ln.Addr().String()
 }
 
 // TestKafkaFetchClientBatches reads batches franz-go's client wrote,

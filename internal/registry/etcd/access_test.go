@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -252,21 +253,8 @@ func TestWrapClassification(t *testing.T) {
 // TestEtcdSilentPort points the adapter at a port that accepts
 // connections and never answers.
 func TestEtcdSilentPort(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
-	r, err := Open(config.Context{Address: ln.Addr().String()})
+	addr := testserver.ServeTCP(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
+	r, err := Open(config.Context{Address: addr})
 	if err != nil {
 		t.Fatal(err)
 	}
