@@ -167,7 +167,9 @@ func ParseSteps(s string, pause Duration, analysis bool) ([]CanaryStep, error) {
 	for _, part := range strings.Split(s, ",") {
 		part = strings.TrimSpace(part)
 		if part == "" {
-			continue
+			// An empty item is a typo ("5,,25"); dropping it would deploy
+			// a plan the user did not write.
+			return nil, fmt.Errorf("empty step in %q: give a weight between each comma", s)
 		}
 		w, p, hasPause := strings.Cut(part, ":")
 		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(w), "%"))

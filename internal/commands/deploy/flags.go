@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"fmt"
 	"os"
 	"strings"
 
@@ -170,6 +171,9 @@ func (o *specFlags) spec() (deploy.Spec, error) {
 	// replaces them; --pause and --analysis shape the steps parsed here.
 	if ch("steps") || (s.Strategy == deploy.Canary && len(s.Steps) == 0) {
 		spec := o.Steps
+		if spec == "" && ch("steps") {
+			return s, bad("steps", fmt.Errorf("empty: give weights such as 10,25,50,100 or leave --steps out"))
+		}
 		if spec == "" {
 			spec = "10,25,50,100"
 		}
