@@ -1,11 +1,14 @@
 # shellcheck shell=bash
 # Demo part: msctl new. Scaffolds an http+grpc service, builds and tests it,
-# runs it registered in the demo Consul agent, and leaves it running for the
-# later parts, which find it through these variables:
-#   DEMO_SERVICE_NAME  the service name in Consul (orders)
+# and runs it without a registry (-registry none) for the parts that need
+# none; 50-consul.sh restarts it registered in Consul. The later parts find
+# it through these variables:
+#   DEMO_SERVICE_NAME  the service name (orders)
 #   DEMO_SERVICE_DIR   the generated project
 #   DEMO_SERVICE_URL   its HTTP base URL
 #   DEMO_SERVICE_GRPC  its gRPC address
+#   DEMO_SERVICE_PID   the running process
+part "Scaffold and run a service (no registry needed)"
 step msctl new --list
 "$msctl" new --list
 
@@ -22,22 +25,20 @@ step "cd orders && go build ./... && go test ./...  (generated project, as gener
 
 demo_http=$(free_port)
 demo_grpc=$(free_port)
-step "./bin/orders  (registers in Consul at 127.0.0.1:$http_port)"
-"$DEMO_SERVICE_DIR/bin/orders" -http-addr "127.0.0.1:$demo_http" -grpc-addr "127.0.0.1:$demo_grpc" \
-	-consul-addr "127.0.0.1:$http_port" -advertise-addr 127.0.0.1 >"$work/orders.log" 2>&1 &
-pids+=($!)
 export DEMO_SERVICE_URL="http://127.0.0.1:$demo_http"
 export DEMO_SERVICE_GRPC="127.0.0.1:$demo_grpc"
+step "./bin/orders -registry none -http-addr 127.0.0.1:$demo_http -grpc-addr 127.0.0.1:$demo_grpc"
+"$DEMO_SERVICE_DIR/bin/orders" -registry none -http-addr "127.0.0.1:$demo_http" -grpc-addr "127.0.0.1:$demo_grpc" >"$work/orders.log" 2>&1 &
+DEMO_SERVICE_PID=$!
+pids+=("$DEMO_SERVICE_PID")
 for _ in $(seq 100); do
-	if curl -fsS "http://127.0.0.1:$http_port/v1/health/service/orders?passing=true" 2>/dev/null | grep -q '"ServiceName"'; then
-		echo "orders is registered in Consul and passing; serving $DEMO_SERVICE_URL and grpc $DEMO_SERVICE_GRPC"
-		break
-	fi
+	curl -fsS "$DEMO_SERVICE_URL/readyz" >/dev/null 2>&1 && break
 	sleep 0.1
 done
+echo "orders is serving $DEMO_SERVICE_URL and grpc $DEMO_SERVICE_GRPC"
 
-step "go run ./cmd/call -service orders -n 7 GET /v1/items   (through Consul; 429 past the burst)"
-"$DEMO_SERVICE_DIR/bin/call" -consul-addr "127.0.0.1:$http_port" -service orders -client-id demo -n 7 GET /v1/items
+step "./bin/call -addr 127.0.0.1:$demo_http -n 7 GET /v1/items   (429 past the burst)"
+"$DEMO_SERVICE_DIR/bin/call" -addr "127.0.0.1:$demo_http" -client-id demo -n 7 GET /v1/items
 
 step "edit a file msctl owns, then run msctl new again: a conflict, nothing written"
 echo "// my edit" >>"$DEMO_SERVICE_DIR/internal/metrics/metrics.go"

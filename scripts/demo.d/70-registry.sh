@@ -2,6 +2,7 @@
 # Part of scripts/demo.sh: msctl registry on the demo's Consul agent. Two
 # healthy instances of web, one whose port is closed although its check
 # passes, and one failing check; then services, instances, doctor, watch.
+part "Inspect and diagnose a registry"
 
 # A live "instance": a listener that accepts and closes connections.
 python3 -c 'import socket,sys

@@ -3,6 +3,7 @@
 # with a test CA, gRPC, WebSocket, NATS, Thrift, started by
 # internal/testserver/fixtures) and every instance of a service registered
 # in the demo's Consul agent, one of them down.
+part "Probe every protocol and every instance"
 go build -o "$work/fixtures" ./internal/testserver/fixtures
 mkfifo "$work/fixtures.in"
 "$work/fixtures" "$work" <"$work/fixtures.in" >"$work/fixtures.env" 2>"$work/fixtures.log" &

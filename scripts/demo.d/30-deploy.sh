@@ -2,6 +2,7 @@
 # Part of scripts/demo.sh: plan a canary and a rolling update for the demo
 # service. Uses $work/service.yaml when an earlier part wrote one (msctl new),
 # otherwise writes a small one.
+part "Plan and render a rollout (no registry needed)"
 svc="$work/service.yaml"
 if [ ! -f "$svc" ]; then
 	svc="$work/deploy-service.yaml"

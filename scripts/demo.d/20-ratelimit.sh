@@ -3,6 +3,7 @@
 # It uses the service `msctl new` generated and started (10-new.sh: 5 req/s
 # per client, burst 5, declared in its service.yaml); without it, a tiny
 # rate-limited server (scripts/demo.d/ratelimited: 50 req/s, burst 10).
+part "Load-test the service and measure its rate limit (no registry needed)"
 rl_pid=
 if [ -n "${DEMO_SERVICE_URL:-}" ] && [ -f "${DEMO_SERVICE_DIR:-}/service.yaml" ]; then
 	rl_url="$DEMO_SERVICE_URL/v1/items"

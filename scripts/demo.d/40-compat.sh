@@ -3,6 +3,7 @@
 # the default baseline (the merge-base with main), then in the WIRE category
 # once the deleted field's number is reserved. A scaffolded service in $work
 # (from an earlier demo part) is checked too.
+part "Gate an API change in CI (no registry needed)"
 compat_dir="$work/compat-demo"
 svc=$(find "$work" -maxdepth 3 -name service.yaml 2>/dev/null | head -n 1 || true)
 if [ -n "$svc" ] && grep -q '^apis:' "$svc"; then

@@ -4,6 +4,7 @@
 # demo Consul agent: JWT, routing, the GET cache, a composite route, the
 # per-client rate limit, and a default response for a service with no
 # instance.
+part "A gateway in front of orders, through Consul"
 demo_jwt() { # demo_jwt SUBJECT: an HS256 token signed with $demo_secret
 	python3 - "$1" "$demo_secret" <<'PY'
 import base64, hashlib, hmac, json, sys, time
