@@ -237,7 +237,13 @@ func (r *Registry) AgentChecks(ctx context.Context) (string, map[string]map[stri
 	if node == "" {
 		return "", nil, fmt.Errorf("consul at %s: agent name unknown (the token may lack agent:read)", r.address)
 	}
-	var checks map[string]*api.AgentCheck
+	// The agent answers each check's interval beside its definition (which
+	// is empty for checks registered with a service); api.AgentCheck has
+	// no field for it.
+	var checks map[string]*struct {
+		api.AgentCheck
+		Interval string
+	}
 	q := r.opts(ctx)
 	q.Datacenter = ""
 	if _, err := r.client.Raw().Query("/v1/agent/checks", &checks, q); err != nil {
@@ -248,10 +254,14 @@ func (r *Registry) AgentChecks(ctx context.Context) (string, map[string]map[stri
 		if out[c.ServiceID] == nil {
 			out[c.ServiceID] = map[string]registry.Check{}
 		}
-		out[c.ServiceID][c.CheckID] = checkOf(&api.HealthCheck{
+		rc := checkOf(&api.HealthCheck{
 			Node: c.Node, CheckID: c.CheckID, Name: c.Name, Status: c.Status, Output: c.Output,
-			ServiceID: c.ServiceID, Type: c.Type,
+			ServiceID: c.ServiceID, Type: c.Type, Definition: c.Definition,
 		})
+		if d, err := time.ParseDuration(c.Interval); err == nil && rc.Interval == 0 {
+			rc.Interval = d
+		}
+		out[c.ServiceID][c.CheckID] = rc
 	}
 	return node, out, nil
 }
