@@ -47,7 +47,7 @@ gRPC health service where the registry declares one).
 Each finding has a stable ID, a severity, the reason and a suggested next
 step. Every service the registry lists is checked, those without any
 instance included, and every instance state other than passing is a
-finding. IDs: no-leader, no-services, no-healthy-instances,
+finding. IDs: no-leader, acl-hidden, no-services, no-healthy-instances,
 instance-critical, instance-warning, instance-unknown, zombie,
 ttl-overdue, node-failed, node-left, port-closed, http-health-failed,
 grpc-health-failed, missing-from-dns, dns-extra, dns-unavailable,
