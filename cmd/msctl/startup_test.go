@@ -17,10 +17,7 @@ import (
 
 // Packages whose init is costly, with what msctl uses instead.
 var slowInit = map[string]string{
-	"github.com/aws/aws-sdk-go-v2/config":                   "the Cloud Map adapter's own credential chain",
-	"github.com/aws/aws-sdk-go-v2/service/servicediscovery": "the Cloud Map adapter's own JSON 1.1 client",
-	"go.etcd.io/etcd/client/v3":                             "the etcd adapter's JSON API client",
-	"github.com/bufbuild/protocompile":                      "jhump/protoreflect's desc/protoparse, linked anyway through grpcurl",
+	"github.com/bufbuild/protocompile": "jhump/protoreflect's desc/protoparse, linked anyway through grpcurl",
 	// franz-go's client links these codecs and builds CRC32C tables at
 	// init; the Kafka probe speaks the protocol with franz-go's kmsg.
 	"github.com/twmb/franz-go/pkg/kgo":   "the Kafka probe's own wire code over franz-go's kmsg",

@@ -89,6 +89,29 @@ type AllInstancesSource interface {
 	AllInstances(ctx context.Context) ([]Instance, error)
 }
 
+// AllServicesSource is a bulk reader for a registry that keeps a service
+// after its last instance has gone (a ZooKeeper service znode whose
+// ephemeral children went with their session, a Kubernetes Service whose
+// EndpointSlices have no endpoints). AllInstances cannot say that such a
+// service exists, and a diagnosis of everything would skip exactly the
+// services that are down; this says it in the same read.
+type AllServicesSource interface {
+	// AllServices returns every instance, and the names of the services
+	// that have none.
+	AllServices(ctx context.Context) (instances []Instance, empty []string, err error)
+}
+
+// ACLSource is a registry whose access control can hide what it holds
+// without refusing the request: Consul under default_policy "deny" answers
+// the anonymous token (a request without a token) with an empty catalog,
+// which reads as "nothing is registered".
+type ACLSource interface {
+	// HiddenByACL is asked after an empty listing. It returns why the
+	// answer may be empty only because of the credentials, or "" when the
+	// registry does not hide anything from them.
+	HiddenByACL(ctx context.Context) (string, error)
+}
+
 // APICall describes the request a write will make, so that commands can name
 // it before (or instead of, with --dry-run) making it.
 type APICall struct {

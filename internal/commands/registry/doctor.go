@@ -45,12 +45,14 @@ and msctl's own TCP probe of each instance's port (and its HTTP check URL or
 gRPC health service where the registry declares one).
 
 Each finding has a stable ID, a severity, the reason and a suggested next
-step. IDs: no-leader, no-healthy-instances, instance-critical, zombie,
+step. Every service the registry lists is checked, those without any
+instance included, and every instance state other than passing is a
+finding. IDs: no-leader, acl-hidden, no-services, no-healthy-instances,
+instance-critical, instance-warning, instance-unknown, zombie,
 ttl-overdue, node-failed, node-left, port-closed, http-health-failed,
-grpc-health-failed,
-missing-from-dns, dns-extra, dns-unavailable, servers-disagree,
-agent-catalog-out-of-sync, duplicate-id, duplicate-address, tag-skew,
-version-skew.
+grpc-health-failed, missing-from-dns, dns-extra, dns-unavailable,
+servers-disagree, agent-catalog-out-of-sync, duplicate-id,
+duplicate-address, tag-skew, version-skew.
 
 Exits 1 when a finding is at or above --fail-on (default critical), 0
 otherwise; 1 also for a SERVICE that is not registered, 3 when the registry

@@ -439,6 +439,8 @@ func checkOf(c *api.HealthCheck) registry.Check {
 	rc := registry.Check{
 		ID: c.CheckID, Name: c.Name, Type: c.Type, Status: healthOf(c.Status),
 		Output: strings.TrimSpace(c.Output),
+		// The library fills IntervalDuration from either JSON form.
+		Interval: c.Definition.IntervalDuration,
 	}
 	d := c.Definition
 	switch {
