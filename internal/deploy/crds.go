@@ -235,6 +235,11 @@ func (r *Rollout) services() []string {
 	var out []string
 	if c := r.Spec.Strategy.Canary; c != nil && c.StableService != "" {
 		out = append(out, c.StableService, c.CanaryService)
+		// SMI splits traffic sent to the root Service, which selects
+		// both versions; Argo Rollouts does not create it.
+		if t := c.TrafficRouting; t != nil && t.SMI != nil && t.SMI.RootService != "" {
+			out = append(out, t.SMI.RootService)
+		}
 	}
 	if b := r.Spec.Strategy.BlueGreen; b != nil {
 		out = append(out, b.ActiveService, b.PreviewService)

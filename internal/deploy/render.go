@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"sort"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -30,6 +31,22 @@ type Workload struct {
 	Port  int32
 	// Prometheus is the address analysis queries use.
 	Prometheus string
+	// Gateway is the Gateway API Gateway, NAME or NAMESPACE/NAME, that
+	// routes reach with --traffic-router gateway-api.
+	Gateway string
+}
+
+// gateway splits Gateway into its namespace (empty: the workload's) and
+// name, "gateway" when unset.
+func (w Workload) gateway() (namespace, name string) {
+	g := w.Gateway
+	if g == "" {
+		g = "gateway"
+	}
+	if ns, n, ok := strings.Cut(g, "/"); ok {
+		return ns, n
+	}
+	return "", g
 }
 
 // Render returns the manifests for spec on target as one multi-document

@@ -37,6 +37,22 @@ func TestFlaggerAcceptsEveryRender(t *testing.T) {
 		if !found {
 			t.Errorf("the Canary targets %s %q, which the render does not write", cn.Spec.TargetRef.Kind, cn.Spec.TargetRef.Name)
 		}
+		// What Flagger's routers (pkg/router) refuse a Canary without,
+		// before they touch the cluster.
+		switch cn.Spec.Provider {
+		case "nginx":
+			if cn.Spec.IngressRef == nil || cn.Spec.IngressRef.Name == "" {
+				t.Errorf("provider nginx without ingressRef: Flagger's ingress router refuses it")
+			}
+		case "apisix":
+			if cn.Spec.RouteRef == nil || cn.Spec.RouteRef.Name == "" {
+				t.Errorf("provider apisix without routeRef: Flagger's APISIX router refuses it")
+			}
+		case "gatewayapi", "gatewayapi:v1", "gatewayapi:v1beta1":
+			if len(cn.Spec.Service.GatewayRefs) == 0 {
+				t.Errorf("provider %s without service.gatewayRefs: Flagger's Gateway API router refuses it", cn.Spec.Provider)
+			}
+		}
 		if cn.Spec.Analysis == nil {
 			t.Fatalf("the Canary has no analysis: Flagger would not advance it")
 		}
