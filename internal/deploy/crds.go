@@ -3,6 +3,7 @@ package deploy
 import (
 	"fmt"
 	"math"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -394,6 +395,18 @@ func trafficRouting(router, name string) *RolloutTrafficRouting {
 	return t
 }
 
+// analysisInterval is how often the error-rate query runs; the query's
+// own range ([1m]) matches it, so measurements do not overlap.
+const analysisInterval = Duration(time.Minute)
+
+// analysisCount is how many measurements one analysis gate takes: as many
+// intervals as the observation pause holds (A/B and shadow observe for
+// --pause), at least one and at most 60, so that a gate ends on its own.
+func analysisCount(spec Spec) int32 {
+	n := int64(spec.Pause) / int64(analysisInterval)
+	return int32(min(max(n, 1), 60))
+}
+
 func analysisTemplate(spec Spec, w Workload) *AnalysisTemplate {
 	sel := `service="{{args.service-name}}"`
 	return &AnalysisTemplate{
@@ -402,8 +415,12 @@ func analysisTemplate(spec Spec, w Workload) *AnalysisTemplate {
 		Spec: AnalysisTemplateSpec{
 			Args: []AnalysisArg{{Name: "service-name"}},
 			Metrics: []Metric{{
-				Name:             "error-rate",
-				Interval:         "1m",
+				Name:     "error-rate",
+				Interval: analysisInterval.String(),
+				// Argo rejects a metric with an interval and no count in
+				// inline and pre/post-promotion analysis ("runs
+				// indefinitely"), marking the Rollout InvalidSpec.
+				Count:            ptr(intstr.FromInt32(analysisCount(spec))),
 				SuccessCondition: fmt.Sprintf("result[0] < %g", spec.ErrorThreshold/100),
 				FailureLimit:     ptr(intstr.FromInt32(1)),
 				Provider: MetricProvider{Prometheus: &PrometheusMetric{

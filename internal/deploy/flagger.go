@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"fmt"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -80,6 +81,16 @@ var flaggerProviders = map[string]string{
 	"linkerd": "linkerd", "traefik": "traefik", "alb": "appmesh", "apisix": "apisix", "contour": "contour",
 }
 
+// flaggerInterval writes d as Flagger's CRD accepts an analysis interval:
+// whole minutes or seconds ("^[0-9]+(m|s)"), so two hours is "120m",
+// never "2h", which the API server would reject.
+func flaggerInterval(d time.Duration) string {
+	if d%time.Minute == 0 {
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return fmt.Sprintf("%ds", (d+time.Second-1)/time.Second)
+}
+
 func flaggerCanary(spec Spec, w Workload) (*FlaggerCanary, error) {
 	provider := flaggerProviders[spec.TrafficRouter]
 	if spec.TrafficRouter == "alb" {
@@ -96,7 +107,7 @@ func flaggerCanary(spec Spec, w Workload) (*FlaggerCanary, error) {
 	}
 	successMin := 100 - spec.ErrorThreshold
 	a := FlaggerAnalysis{
-		Interval:  Duration(interval).String(),
+		Interval:  flaggerInterval(interval),
 		Threshold: 5,
 		Metrics:   []FlaggerMetric{{Name: "request-success-rate", ThresholdRange: &FlaggerThresholdRange{Min: &successMin}, Interval: "1m"}},
 	}

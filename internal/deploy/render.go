@@ -40,6 +40,9 @@ func Render(spec Spec, w Workload, target string) ([]byte, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
+	if err := validateWorkload(w, target); err != nil {
+		return nil, err
+	}
 	if spec.Strategy == Canary && len(spec.Steps) == 0 {
 		spec.Steps = DefaultSteps(spec.Pause)
 	}
