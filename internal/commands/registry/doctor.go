@@ -101,14 +101,16 @@ func RunDoctor(opts *DoctorOptions) error {
 	if err := cmdutil.CheckEnum("fail-on", opts.FailOn, failOnValues); err != nil {
 		return err
 	}
-	// --timeout bounds each exchange with an unresponsive registry; the
-	// whole diagnosis of many services gets several of them.
-	reg, ctx, cancel, err := opts.Conn.open(opts.Ctx, 6)
+	// --timeout bounds each exchange with the registry, not the whole
+	// diagnosis: a silent registry fails the first exchange within it,
+	// and the diagnosis of many services is not cut short.
+	reg, err := opts.Conn.Open()
 	if err != nil {
 		return err
 	}
-	defer cancel()
-	do := doctor.Options{ZombieAfter: opts.ZombieAfter, Probe: !opts.NoProbe, ProbeTimeout: opts.ProbeTimeout, Now: opts.Now}
+	ctx := ctxOf(opts.Ctx)
+	do := doctor.Options{ZombieAfter: opts.ZombieAfter, Probe: !opts.NoProbe, ProbeTimeout: opts.ProbeTimeout, Now: opts.Now,
+		Timeout: opts.Conn.Timeout}
 	if opts.Service != "" {
 		do.Services = []string{opts.Service}
 	}

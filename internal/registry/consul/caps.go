@@ -227,7 +227,10 @@ func (r *Registry) Deregister(ctx context.Context, service, id string) error {
 	q := r.opts(ctx)
 	q.Datacenter = ""
 	err := r.client.Agent().ServiceDeregisterOpts(id, q)
-	if err != nil && strings.Contains(err.Error(), "404") {
+	// The status, not "404" anywhere in the text: a timeout's message
+	// names the address, whose port may contain those digits.
+	var se api.StatusError
+	if errors.As(err, &se) && se.Code == http.StatusNotFound || err != nil && strings.Contains(err.Error(), "response code: 404") {
 		return fmt.Errorf("consul agent at %s has no instance %q of %q: %w", r.address, id, service, registry.ErrServiceNotFound)
 	}
 	return r.classify(ctx, err)

@@ -84,6 +84,9 @@ func New(c config.Context) (*Registry, error) {
 	if _, _, err := net.SplitHostPort(host); err != nil {
 		host = net.JoinHostPort(host, "8500")
 	}
+	if err := registry.CheckHostPort(host); err != nil {
+		return nil, fmt.Errorf("consul %w", err)
+	}
 	tlsConf := api.TLSConfig{
 		CAFile:             c.CAFile,
 		CertFile:           c.CertFile,

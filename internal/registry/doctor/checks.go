@@ -62,14 +62,18 @@ func diagnoseService(ctx context.Context, reg registry.Registry, opts Options, n
 
 	// DNS.
 	if ds, ok := reg.(registry.DNSSource); ok && len(ins) > 0 {
-		sr.Sources = append(sr.Sources, dnsView(ctx, ds, name, ins, add))
+		cctx, cancel := opts.exchange(ctx)
+		sr.Sources = append(sr.Sources, dnsView(cctx, ds, name, ins, add))
+		cancel()
 	}
 
 	// Stale versus consistent reads; the consistent one is the catalog as
 	// the leader has it, which the agent's own view is compared with.
 	catalog := ins
 	if cs, ok := reg.(registry.ConsistencySource); ok && len(ins) > 0 {
-		view, leaderIns := consistencyView(ctx, cs, name, add)
+		cctx, cancel := opts.exchange(ctx)
+		view, leaderIns := consistencyView(cctx, cs, name, add)
+		cancel()
 		sr.Sources = append(sr.Sources, view)
 		if leaderIns != nil {
 			catalog = leaderIns
