@@ -181,7 +181,7 @@ func flaggerCanary(spec Spec, w Workload) (*FlaggerCanary, error) {
 			Provider:                provider,
 			TargetRef:               FlaggerTargetRef{APIVersion: "apps/v1", Kind: "Deployment", Name: w.Name},
 			ProgressDeadlineSeconds: ptr(int32(600)),
-			Service:                 FlaggerService{Port: 80, TargetPort: w.Port},
+			Service:                 FlaggerService{Port: w.servicePort(), TargetPort: w.Port},
 			Analysis:                a,
 		},
 	}

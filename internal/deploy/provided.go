@@ -34,7 +34,7 @@ func ProvidedObjects(spec Spec, w Workload, target string) []Provided {
 		case "nginx":
 			return []Provided{{"Ingress", n, "a rule whose backend is Service " + stable + " (Argo Rollouts creates the canary Ingress beside it)"}}
 		case "alb":
-			return []Provided{{"Ingress", n, "an AWS Load Balancer Controller rule whose backend is Service " + stable + " port 80"}}
+			return []Provided{{"Ingress", n, fmt.Sprintf("an AWS Load Balancer Controller rule whose backend is Service %s port %d", stable, w.servicePort())}}
 		case "gateway-api":
 			return []Provided{
 				{"HTTPRoute", n, "a rule with " + both},
@@ -54,9 +54,9 @@ func ProvidedObjects(spec Spec, w Workload, target string) []Provided {
 		// Flagger writes the routing objects of the other providers itself.
 		switch spec.TrafficRouter {
 		case "nginx":
-			return []Provided{{"Ingress", n, "a rule whose backend is Service " + n + " port 80 (Flagger creates the canary Ingress beside it)"}}
+			return []Provided{{"Ingress", n, fmt.Sprintf("a rule whose backend is Service %s port %d (Flagger creates the canary Ingress beside it)", n, w.servicePort())}}
 		case "apisix":
-			return []Provided{{"ApisixRoute", n, "an HTTP route whose backend is Service " + n + " port 80"}}
+			return []Provided{{"ApisixRoute", n, fmt.Sprintf("an HTTP route whose backend is Service %s port %d", n, w.servicePort())}}
 		case "gateway-api":
 			ns, name := w.gateway()
 			where := name

@@ -1,8 +1,13 @@
 package controllers
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/validation"
 )
 
 // TestFlaggerAcceptsEveryRender runs every Flagger render through the API
@@ -79,4 +84,54 @@ func TestKubernetesAcceptsEveryRender(t *testing.T) {
 			admitService(t, s)
 		}
 	})
+}
+
+// TestRenderFromServiceFileIsAccepted renders a service that `msctl new`
+// generated (HTTP and gRPC, readiness path, rate limit) from its
+// service.yaml on every target and admits the result as above.
+func TestRenderFromServiceFileIsAccepted(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(msctlBin, "new", "service", "orders", "--dir", filepath.Join(dir, "orders"), "--protocol", "http,grpc", "--registry", "none")
+	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+t.TempDir())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("msctl new service: %v\n%s", err, out)
+	}
+	from := filepath.Join(dir, "orders", "service.yaml")
+	argo := loadCRDs(t, crdFiles(t, "github.com/argoproj/argo-rollouts",
+		"manifests/crds/rollout-crd.yaml", "manifests/crds/analysis-template-crd.yaml")...)
+	flagger := loadCRDs(t, crdFiles(t, "github.com/fluxcd/flagger", "artifacts/flagger/crd.yaml")...)
+	for _, args := range [][]string{
+		{"--target", "k8s"},
+		{"--target", "argo-rollouts", "--strategy", "canary", "--traffic-router", "istio"},
+		{"--target", "argo-rollouts", "--strategy", "blue-green"},
+		{"--target", "flagger", "--strategy", "canary", "--traffic-router", "istio"},
+	} {
+		b, err := render(t, append(args, "--from", from)...)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		o := decode(t, b)
+		for _, raw := range o.raw {
+			switch raw["apiVersion"] {
+			case "argoproj.io/v1alpha1":
+				admitCustomResource(t, argo, raw)
+			case "flagger.app/v1beta1":
+				admitCustomResource(t, flagger, raw)
+			}
+		}
+		for _, d := range o.deployments {
+			admitDeployment(t, d)
+		}
+		for _, s := range o.services {
+			admitService(t, s)
+			if len(s.Spec.Ports) != 2 {
+				t.Errorf("%v: Service %s exposes %d ports, want http and grpc", args, s.Name, len(s.Spec.Ports))
+			}
+		}
+		for _, ro := range o.rollouts {
+			for _, e := range validation.ValidateRollout(ro) {
+				t.Errorf("%v: ValidateRollout: %v", args, e)
+			}
+		}
+	}
 }

@@ -82,7 +82,20 @@ func RunRender(opts *RenderOptions) error {
 	if err != nil {
 		return err
 	}
-	w := deploy.Workload{Name: opts.Name, Image: opts.Image, Port: opts.Port, Prometheus: opts.Prometheus, Gateway: opts.Gateway}
+	w := deploy.Workload{Port: opts.Port}
+	if opts.flags.svc != nil {
+		w = deploy.WorkloadFromService(opts.flags.svc)
+	}
+	w.Prometheus, w.Gateway = opts.Prometheus, opts.Gateway
+	if opts.Name != "" {
+		w.Name = opts.Name
+	}
+	if opts.Image != "" {
+		w.Image = opts.Image
+	}
+	if opts.flags.fs.Changed("port") || w.Port == 0 {
+		w.Port = opts.Port
+	}
 	if w.Name == "" {
 		w.Name = spec.Name
 	}
@@ -92,8 +105,8 @@ func RunRender(opts *RenderOptions) error {
 	if w.Image == "" {
 		w.Image = w.Name + ":latest"
 	}
-	if opts.Port <= 0 || opts.Port > 65535 {
-		return exitcode.Usagef("invalid --port %d", opts.Port)
+	if w.Port <= 0 || w.Port > 65535 {
+		return exitcode.Usagef("invalid --port %d", w.Port)
 	}
 	b, err := deploy.Render(spec, w, opts.Target)
 	if err != nil {
