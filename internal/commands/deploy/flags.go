@@ -40,8 +40,8 @@ type specFlags struct {
 	CapacityHeadroom            string
 	fs                          *pflag.FlagSet
 	// svc is the --from service file, once spec has read it.
-	svc *servicefile.Service
-	strategyOnly, simulateOnly  bool
+	svc                        *servicefile.Service
+	strategyOnly, simulateOnly bool
 }
 
 func (o *specFlags) bind(cmd *cobra.Command, full bool) {
