@@ -89,6 +89,18 @@ type AllInstancesSource interface {
 	AllInstances(ctx context.Context) ([]Instance, error)
 }
 
+// AllServicesSource is a bulk reader for a registry that keeps a service
+// after its last instance has gone (a ZooKeeper service znode whose
+// ephemeral children went with their session, a Kubernetes Service whose
+// EndpointSlices have no endpoints). AllInstances cannot say that such a
+// service exists, and a diagnosis of everything would skip exactly the
+// services that are down; this says it in the same read.
+type AllServicesSource interface {
+	// AllServices returns every instance, and the names of the services
+	// that have none.
+	AllServices(ctx context.Context) (instances []Instance, empty []string, err error)
+}
+
 // APICall describes the request a write will make, so that commands can name
 // it before (or instead of, with --dry-run) making it.
 type APICall struct {

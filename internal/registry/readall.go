@@ -8,7 +8,8 @@ import (
 
 // ReadInstances reads the instances of services, by service name, with at
 // most concurrency requests at once. No services means every service of
-// reg: read in one call when reg is an AllInstancesSource, else listed and
+// reg: read in one call when reg is an AllServicesSource (services without
+// instances included, as empty) or an AllInstancesSource, else listed and
 // read one by one, and then a service that has gone since it was listed
 // is an empty service rather than an error. A service named in services
 // that is not found is ErrServiceNotFound. The first other error is
@@ -17,6 +18,21 @@ func ReadInstances(ctx context.Context, reg Registry, services []string, concurr
 	out := map[string][]Instance{}
 	explicit := len(services) > 0
 	if !explicit {
+		if bulk, ok := reg.(AllServicesSource); ok {
+			all, empty, err := bulk.AllServices(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, in := range all {
+				out[in.Service] = append(out[in.Service], in)
+			}
+			for _, name := range empty {
+				if _, ok := out[name]; !ok {
+					out[name] = nil
+				}
+			}
+			return out, nil
+		}
 		if bulk, ok := reg.(AllInstancesSource); ok {
 			all, err := bulk.AllInstances(ctx)
 			if err != nil {

@@ -44,6 +44,14 @@ func (r *bulkRegistry) AllInstances(context.Context) ([]Instance, error) {
 	return []Instance{{ID: "b1", Service: "api"}, {ID: "b2", Service: "api"}, {ID: "b3", Service: "db"}}, nil
 }
 
+// emptyAwareRegistry reads everything at once and names the services
+// that have no instance.
+type emptyAwareRegistry struct{ bulkRegistry }
+
+func (r *emptyAwareRegistry) AllServices(context.Context) ([]Instance, []string, error) {
+	return []Instance{{ID: "b1", Service: "api"}}, []string{"cart"}, nil
+}
+
 func TestReadInstances(t *testing.T) {
 	ctx := context.Background()
 	reg := &listedRegistry{
@@ -72,5 +80,11 @@ func TestReadInstances(t *testing.T) {
 	bulk, err := ReadInstances(ctx, &bulkRegistry{}, nil, 2)
 	if err != nil || len(bulk["api"]) != 2 || len(bulk["db"]) != 1 {
 		t.Errorf("bulk: got %v, %v; want api with 2 and db with 1", bulk, err)
+	}
+
+	// A service without instances is kept, empty: the doctor checks it.
+	withEmpty, err := ReadInstances(ctx, &emptyAwareRegistry{}, nil, 2)
+	if cart, ok := withEmpty["cart"]; err != nil || !ok || len(cart) != 0 || len(withEmpty["api"]) != 1 || len(withEmpty) != 2 {
+		t.Errorf("bulk with empty services: got %v, %v; want api with 1 and cart empty", withEmpty, err)
 	}
 }

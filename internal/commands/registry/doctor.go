@@ -45,7 +45,8 @@ and msctl's own TCP probe of each instance's port (and its HTTP check URL or
 gRPC health service where the registry declares one).
 
 Each finding has a stable ID, a severity, the reason and a suggested next
-step. IDs: no-leader, no-healthy-instances, instance-critical, zombie,
+step. Every service the registry lists is checked, those without any
+instance included. IDs: no-leader, no-services, no-healthy-instances, instance-critical, zombie,
 ttl-overdue, node-failed, node-left, port-closed, http-health-failed,
 grpc-health-failed,
 missing-from-dns, dns-extra, dns-unavailable, servers-disagree,

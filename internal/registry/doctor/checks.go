@@ -32,7 +32,16 @@ func diagnoseService(ctx context.Context, reg registry.Registry, opts Options, n
 		SourceView{Name: "catalog", Status: "ok", Detail: fmtCount(len(ins), "instance")},
 		SourceView{Name: "health", Status: "ok", Detail: healthDetail(sum)})
 	healthy := sum.ByHealth[registry.Passing] + sum.ByHealth[registry.Warning]
-	if healthy == 0 {
+	switch {
+	case len(ins) == 0:
+		// The registry still lists the service (a ZooKeeper service znode,
+		// a Kubernetes Service, a Nacos or Cloud Map service) after its
+		// last instance went: clients find nothing, which is the outage
+		// itself, not an absence of problems.
+		add(Finding{ID: "no-healthy-instances", Severity: Critical,
+			Reason: "the registry lists the service but it has no instance: discovery returns nothing for it",
+			Next:   "find out why its instances went (a crash, a ZooKeeper session or etcd lease that ended, a scale-down to zero) and start them; remove the service if it is retired"})
+	case healthy == 0:
 		add(Finding{ID: "no-healthy-instances", Severity: Critical,
 			Reason: fmt.Sprintf("none of %s is passing or warning: discovery returns nothing for it", fmtCount(len(ins), "instance")),
 			Next:   fmt.Sprintf("look at the failing checks (msctl registry instances %s) and the instances' logs", name)})

@@ -194,6 +194,12 @@ func Diagnose(ctx context.Context, reg registry.Registry, opts Options) (*Report
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	if len(opts.Services) == 0 && len(names) == 0 {
+		// Nothing checked is not "no problems": an etcd prefix whose
+		// leases all expired, a wrong base path or namespace, or a token
+		// that sees nothing all look like this.
+		rep.add(noServices(reg))
+	}
 	reports := make([]ServiceReport, len(names))
 	findings := make([][]Finding, len(names))
 	sem := make(chan struct{}, opts.Concurrency)
@@ -234,6 +240,13 @@ func Diagnose(ctx context.Context, reg registry.Registry, opts Options) (*Report
 		rep.Findings = []Finding{}
 	}
 	return rep, nil
+}
+
+// noServices is the finding for a registry that lists no service at all.
+func noServices(reg registry.Registry) Finding {
+	return Finding{ID: "no-services", Severity: Critical,
+		Reason: fmt.Sprintf("the %s registry lists no service: nothing could be checked", reg.Kind()),
+		Next:   "check the address and its base path, prefix or namespace, and that the token may read the catalog; instances registered with a lease or session vanish with it when it ends"}
 }
 
 func (r *Report) add(f Finding) {

@@ -16,11 +16,11 @@
 // lease is: the lease's granted TTL and time left become LeaseTTL and
 // LeaseRemaining, and a key whose lease has expired is critical.
 //
-// The adapter talks to etcd through the JSON gateway that etcd 3.4 and
-// later serve on the client port (package etcdhttp), not through
-// go.etcd.io/etcd/client/v3: the official client's package initialisers
-// (protobuf registrations, zap, grpc-gateway options) would run on every
-// msctl start, whatever the command.
+// The adapter talks to etcd through the official client,
+// go.etcd.io/etcd/client/v3, over gRPC: user/password authentication with
+// token renewal, TLS (verification on unless asked otherwise), several
+// endpoints balanced with failover, watches that reconnect and resume, and
+// leases are the client's, not code of msctl's.
 package etcd
 
 import (
@@ -36,9 +36,15 @@ import (
 	"sync"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/msctl/msctl/internal/config"
 	"github.com/msctl/msctl/internal/registry"
-	"github.com/msctl/msctl/internal/registry/etcd/etcdhttp"
 )
 
 // DefaultAddress is etcd's usual client port on this host.
@@ -54,10 +60,12 @@ type Registry struct {
 	prefix    string
 	// layoutOverride is ?layout=endpoints|json for registrations.
 	layoutOverride string
-	cfg            etcdhttp.Config
+	cfg            clientv3.Config
 	mu             sync.Mutex // guards client: the doctor reads concurrently
-	client         *etcdhttp.Client
+	client         *clientv3.Client
 	now            func() time.Time
+	// pageSize bounds one range read (pageSizeDefault when 0).
+	pageSize int64
 }
 
 // Open reads the settings without dialing: the address is
@@ -89,10 +97,21 @@ func Open(c config.Context) (registry.Registry, error) {
 	for _, h := range a.Hosts {
 		r.endpoints = append(r.endpoints, scheme+h)
 	}
-	r.cfg = etcdhttp.Config{
+	r.cfg = clientv3.Config{
+		// clientv3 balances over every endpoint and moves away from one
+		// that fails; an https:// endpoint without TLS settings is
+		// verified against the system's roots.
 		Endpoints:   r.endpoints,
 		DialTimeout: 5 * time.Second,
-		TLS:         a.TLS,
+		// Keepalives find a member that went silent under an open watch,
+		// which would otherwise wait for an event that never comes.
+		DialKeepAliveTime:    30 * time.Second,
+		DialKeepAliveTimeout: 10 * time.Second,
+		TLS:                  a.TLS,
+		// The client logs retries at warning level; msctl reports the
+		// error it ends with instead.
+		Logger:      zap.NewNop(),
+		DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(failFast)},
 	}
 	tok, err := registry.Token(c)
 	if err != nil {
@@ -108,32 +127,49 @@ func Open(c config.Context) (registry.Registry, error) {
 	return r, nil
 }
 
+// failFast lets a unary call fail at once when no endpoint can be
+// connected to, with the connection's error (a refused connection, a
+// certificate the client does not trust). clientv3 makes every call wait
+// for a connection until its deadline, which would turn a TLS mistake
+// into "deadline exceeded" ten seconds later; its retry interceptor, which
+// runs outside this one, still retries unavailable reads across endpoints.
+// While some endpoint is still connecting, gRPC waits for it either way.
+func failFast(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	return invoker(ctx, method, req, reply, cc, append(opts, grpc.WaitForReady(false))...)
+}
+
 // Kind implements registry.Registry.
 func (r *Registry) Kind() string { return "etcd" }
 
 // Prefix is the key prefix instances are read under.
 func (r *Registry) Prefix() string { return r.prefix }
 
-// Close releases the client's idle connections, if a client was made.
+// Close closes the client's connections, if a client was made.
 func (r *Registry) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.client == nil {
 		return nil
 	}
-	return r.client.Close()
+	err := r.client.Close()
+	r.client = nil
+	if errors.Is(err, context.Canceled) {
+		return nil // how clientv3 reports its own shutdown
+	}
+	return err
 }
 
-// connect makes the client on first use; it dials nothing until a call.
-func (r *Registry) connect() (*etcdhttp.Client, error) {
+// connect makes the client on first use. Without credentials it dials
+// nothing until a call; with them, clientv3 authenticates at once.
+func (r *Registry) connect() (*clientv3.Client, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.client != nil {
 		return r.client, nil
 	}
-	cl, err := etcdhttp.New(r.cfg)
+	cl, err := clientv3.New(r.cfg)
 	if err != nil {
-		return nil, r.unreachable(err)
+		return nil, r.wrap(err)
 	}
 	r.client = cl
 	return cl, nil
@@ -158,19 +194,44 @@ func (r *Registry) unreachable(err error) error {
 	return &registry.UnreachableError{Kind: "etcd", Address: strings.Join(r.endpoints, ","), Err: err}
 }
 
+// authFailure says whether err is etcd refusing the credentials or the
+// permissions msctl's call needs: the codes PermissionDenied and
+// Unauthenticated, and the InvalidArgument answers etcd gives to a wrong
+// password or a missing user name. A watch canceled for want of
+// permission carries the refusal as text in its cancel reason, so the
+// messages are matched too.
+func authFailure(err error) bool {
+	var ee rpctypes.EtcdError
+	code := codes.Unknown
+	if errors.As(err, &ee) {
+		code = ee.Code()
+	} else if s, ok := status.FromError(err); ok {
+		code = s.Code()
+	}
+	if code == codes.PermissionDenied || code == codes.Unauthenticated {
+		return true
+	}
+	msg := err.Error()
+	for _, s := range []string{"authentication failed", "permission denied", "invalid auth token", "user name is empty"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // wrap classifies a client error: refused credentials or permissions are
 // registry.ErrPermissionDenied, an untrusted certificate is a TLS error,
 // and everything else (deadline, connection refused, an etcd error, a port
 // that is not etcd's) is unreachable.
 func (r *Registry) wrap(err error) error {
-	var ee *etcdhttp.Error
-	if errors.As(err, &ee) && ee.AuthFailure() {
+	if authFailure(err) {
 		return fmt.Errorf("etcd at %s: %w: %v", strings.Join(r.endpoints, ","), registry.ErrPermissionDenied, err)
 	}
 	if registry.IsTLSVerification(err) {
 		return registry.TLSError("etcd", strings.Join(r.endpoints, ","), err)
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.DeadlineExceeded) || status.Code(err) == codes.DeadlineExceeded {
 		// The deadline came before any answer, while dialing or waiting:
 		// a quick dial tells "refused" from "accepts, but does not answer".
 		if derr := r.dialAny(); derr != nil {
@@ -202,8 +263,8 @@ func (r *Registry) Services(ctx context.Context, q registry.Query) ([]registry.S
 		return nil, r.wrap(err)
 	}
 	alive := map[int64]bool{}
-	for _, id := range leases {
-		alive[id] = true
+	for _, l := range leases.Leases {
+		alive[int64(l.ID)] = true
 	}
 	var all []registry.Instance
 	for _, kv := range kvs {
@@ -275,8 +336,8 @@ func (r *Registry) withLeases(ctx context.Context, kvs []*kv, service string) ([
 		if lease != 0 {
 			li, seen := leases[lease]
 			if !seen {
-				ttl, err := cl.TimeToLive(ctx, lease)
-				if err != nil && !strings.Contains(err.Error(), "requested lease not found") {
+				ttl, err := cl.TimeToLive(ctx, clientv3.LeaseID(lease))
+				if err != nil && !errors.Is(err, rpctypes.ErrLeaseNotFound) {
 					return nil, r.wrap(err)
 				}
 				// etcd 3.4 answers an unknown lease with TTL -1, later
@@ -316,9 +377,9 @@ func (r *Registry) withLeases(ctx context.Context, kvs []*kv, service string) ([
 	return out, nil
 }
 
-// pageSize bounds one range read, so that a large keyspace is read in
-// pieces rather than in one response.
-const pageSize = 1000
+// pageSizeDefault bounds one range read, so that a large keyspace is read
+// in pieces rather than in one response.
+const pageSizeDefault = 1000
 
 // read returns every key under prefix, page by page, at one revision,
 // and that revision.
@@ -327,30 +388,41 @@ func (r *Registry) read(ctx context.Context, prefix string, serializable bool) (
 	if err != nil {
 		return nil, 0, err
 	}
-	req := etcdhttp.RangeRequest{
-		Key: []byte(prefix), RangeEnd: etcdhttp.PrefixEnd([]byte(prefix)),
-		Limit: pageSize, SortOrder: etcdhttp.SortAscend, SortTarget: etcdhttp.SortByKey,
-		Serializable: serializable,
+	limit := r.pageSize
+	if limit <= 0 {
+		limit = pageSizeDefault
 	}
+	key, end := prefix, clientv3.GetPrefixRangeEnd(prefix)
 	if prefix == "" {
-		req.Key = []byte{0} // with RangeEnd "\x00": every key
+		key, end = "\x00", "\x00" // every key
 	}
 	var out []*kv
+	var rev int64
 	for {
-		resp, err := cl.Range(ctx, req)
+		opts := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(limit),
+			clientv3.WithSort(clientv3.SortByKey, clientv3.SortAscend)}
+		if serializable {
+			opts = append(opts, clientv3.WithSerializable())
+		}
+		if rev != 0 {
+			// Later pages read the revision of the first, so that the
+			// pages make one consistent picture.
+			opts = append(opts, clientv3.WithRev(rev))
+		}
+		resp, err := cl.Get(ctx, key, opts...)
 		if err != nil {
 			return nil, 0, r.wrap(err)
 		}
-		// Later pages read the revision of the first, so that the
-		// pages make one consistent picture.
-		req.Revision = resp.Header.Revision
+		if rev == 0 {
+			rev = resp.Header.Revision
+		}
 		for _, x := range resp.Kvs {
 			out = append(out, &kv{key: string(x.Key), value: x.Value, lease: x.Lease})
 		}
 		if !resp.More || len(resp.Kvs) == 0 {
-			return out, req.Revision, nil
+			return out, rev, nil
 		}
-		req.Key = append(resp.Kvs[len(resp.Kvs)-1].Key, 0)
+		key = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
 	}
 }
 

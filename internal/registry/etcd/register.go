@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+
 	"github.com/msctl/msctl/internal/registry"
 )
 
@@ -102,15 +104,15 @@ func (r *Registry) Register(ctx context.Context, reg registry.Registration) erro
 	if err != nil {
 		return err
 	}
-	var lease int64
+	var opts []clientv3.OpOption
 	if ttl > 0 {
 		l, err := cl.Grant(ctx, int64(ttl/time.Second))
 		if err != nil {
 			return r.wrap(err)
 		}
-		lease = l.ID
+		opts = append(opts, clientv3.WithLease(l.ID))
 	}
-	if _, err := cl.Put(ctx, []byte(r.key(reg.Service, reg.ID)), b, lease); err != nil {
+	if _, err := cl.Put(ctx, r.key(reg.Service, reg.ID), string(b), opts...); err != nil {
 		return r.wrap(err)
 	}
 	return nil
@@ -130,7 +132,7 @@ func (r *Registry) Deregister(ctx context.Context, service, id string) error {
 	if err != nil {
 		return err
 	}
-	resp, err := cl.DeleteRange(ctx, []byte(r.key(service, id)), nil)
+	resp, err := cl.Delete(ctx, r.key(service, id))
 	if err != nil {
 		return r.wrap(err)
 	}

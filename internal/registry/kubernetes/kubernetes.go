@@ -195,6 +195,20 @@ func (r *Registry) AllInstances(ctx context.Context) ([]registry.Instance, error
 	return all, nil
 }
 
+// AllServices implements registry.AllServicesSource: a Service whose
+// slices have no endpoints is listed, empty.
+func (r *Registry) AllServices(ctx context.Context) ([]registry.Instance, []string, error) {
+	found, err := r.list(ctx, ServiceNameLabel)
+	if err != nil {
+		return nil, nil, err
+	}
+	all, names := r.instances(found)
+	for _, in := range all {
+		delete(names, in.Service)
+	}
+	return all, slices.Sorted(maps.Keys(names)), nil
+}
+
 // Instances implements registry.Registry.
 func (r *Registry) Instances(ctx context.Context, service string) ([]registry.Instance, error) {
 	slices, err := r.list(ctx, ServiceNameLabel+"="+service)
@@ -365,3 +379,5 @@ func (h *httpLister) ListEndpointSlices(ctx context.Context, namespace string, o
 	}
 	return &l, nil
 }
+
+var _ registry.AllServicesSource = (*Registry)(nil)

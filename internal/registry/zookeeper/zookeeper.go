@@ -165,30 +165,41 @@ func (r *Registry) Services(ctx context.Context, q registry.Query) ([]registry.S
 
 // AllInstances implements registry.AllInstancesSource.
 func (r *Registry) AllInstances(ctx context.Context) ([]registry.Instance, error) {
+	all, _, err := r.AllServices(ctx)
+	return all, err
+}
+
+// AllServices implements registry.AllServicesSource: a service znode
+// whose ephemeral instances went with their session stays, empty.
+func (r *Registry) AllServices(ctx context.Context) ([]registry.Instance, []string, error) {
 	ctx, cancel := registry.WithDefaultTimeout(ctx)
 	defer cancel()
 	conn, err := r.connect(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	names, _, err := conn.Children(r.base)
 	if errors.Is(err, zk.ErrNoNode) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, r.unreachable(err)
+		return nil, nil, r.unreachable(err)
 	}
 	sort.Strings(names)
 	sessions := r.sessions(ctx)
 	var all []registry.Instance
+	var empty []string
 	for _, name := range names {
 		ins, err := r.read(ctx, conn, name, sessions)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		if len(ins) == 0 {
+			empty = append(empty, name)
 		}
 		all = append(all, ins...)
 	}
-	return all, nil
+	return all, empty, nil
 }
 
 // Instances implements registry.Registry.
@@ -378,3 +389,5 @@ func payloadMeta(raw json.RawMessage, meta map[string]string) {
 		}
 	}
 }
+
+var _ registry.AllServicesSource = (*Registry)(nil)
