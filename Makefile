@@ -5,7 +5,7 @@ SHELL := /usr/bin/env bash
 GO ?= go
 BIN := $(or $(MSCTL_TESTENV_BIN),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/msctl-testenv/bin)
 
-.PHONY: all build demo test testenv vet fmt-check unit generate release-check bench-startup bench-registry clean
+.PHONY: all build demo test testenv vet fmt-check unit controllers generate release-check bench-startup bench-registry clean
 
 all: build
 
@@ -34,11 +34,17 @@ unit:
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v -e '/internal/loadtest$$' -e '/internal/ratelimit$$')
 	$(GO) test -race -count=1 -p 1 $(TIMED_PKGS)
 
+# Every deploy render through the validation code of its consumers (Argo
+# Rollouts, Flagger's CRD, Kubernetes): a module of its own, because their
+# dependency trees do not belong in msctl's build. It builds bin/msctl.
+controllers: build
+	cd test/controllers && MSCTL_BIN=$(CURDIR)/bin/msctl $(GO) vet . && MSCTL_BIN=$(CURDIR)/bin/msctl $(GO) test -count=1 .
+
 release-check:
 	$(BIN)/goreleaser check
 
 # test is what CI runs (.ci/run): everything, with the real servers.
-test: testenv vet fmt-check unit release-check
+test: testenv vet fmt-check unit controllers release-check
 
 generate:
 	$(GO) generate ./...

@@ -3,6 +3,7 @@ package deploy
 import (
 	"fmt"
 	"math"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -234,6 +235,11 @@ func (r *Rollout) services() []string {
 	var out []string
 	if c := r.Spec.Strategy.Canary; c != nil && c.StableService != "" {
 		out = append(out, c.StableService, c.CanaryService)
+		// SMI splits traffic sent to the root Service, which selects
+		// both versions; Argo Rollouts does not create it.
+		if t := c.TrafficRouting; t != nil && t.SMI != nil && t.SMI.RootService != "" {
+			out = append(out, t.SMI.RootService)
+		}
 	}
 	if b := r.Spec.Strategy.BlueGreen; b != nil {
 		out = append(out, b.ActiveService, b.PreviewService)
@@ -299,7 +305,7 @@ func rollout(spec Spec, w Workload) (*Rollout, error) {
 	}
 	if spec.TrafficRouter != "none" {
 		c.StableService, c.CanaryService = w.Name+"-stable", w.Name+"-canary"
-		c.TrafficRouting = trafficRouting(spec.TrafficRouter, w.Name)
+		c.TrafficRouting = trafficRouting(spec.TrafficRouter, w)
 	} else if spec.Strategy != Canary {
 		return nil, fmt.Errorf("%s needs a layer-7 traffic router: set --traffic-router", spec.Strategy)
 	}
@@ -371,7 +377,8 @@ func errorRateAnalysis(w Workload, service string) *RolloutAnalysis {
 		Args: []AnalysisArg{{Name: "service-name", Value: ptr(service)}}}
 }
 
-func trafficRouting(router, name string) *RolloutTrafficRouting {
+func trafficRouting(router string, w Workload) *RolloutTrafficRouting {
+	name := w.Name
 	t := &RolloutTrafficRouting{}
 	switch router {
 	case "istio":
@@ -385,13 +392,25 @@ func trafficRouting(router, name string) *RolloutTrafficRouting {
 	case "traefik":
 		t.Traefik = &TraefikTrafficRouting{WeightedTraefikServiceName: name}
 	case "alb":
-		t.ALB = &ALBTrafficRouting{Ingress: name, ServicePort: 80}
+		t.ALB = &ALBTrafficRouting{Ingress: name, ServicePort: w.servicePort()}
 	case "apisix":
 		t.Apisix = &ApisixTrafficRouting{Route: &ApisixRoute{Name: name}}
 	case "contour":
 		t.Plugins = map[string]PluginConfig{"argoproj-labs/contour": {HTTPProxy: name}}
 	}
 	return t
+}
+
+// analysisInterval is how often the error-rate query runs; the query's
+// own range ([1m]) matches it, so measurements do not overlap.
+const analysisInterval = Duration(time.Minute)
+
+// analysisCount is how many measurements one analysis gate takes: as many
+// intervals as the observation pause holds (A/B and shadow observe for
+// --pause), at least one and at most 60, so that a gate ends on its own.
+func analysisCount(spec Spec) int32 {
+	n := int64(spec.Pause) / int64(analysisInterval)
+	return int32(min(max(n, 1), 60))
 }
 
 func analysisTemplate(spec Spec, w Workload) *AnalysisTemplate {
@@ -402,8 +421,12 @@ func analysisTemplate(spec Spec, w Workload) *AnalysisTemplate {
 		Spec: AnalysisTemplateSpec{
 			Args: []AnalysisArg{{Name: "service-name"}},
 			Metrics: []Metric{{
-				Name:             "error-rate",
-				Interval:         "1m",
+				Name:     "error-rate",
+				Interval: analysisInterval.String(),
+				// Argo rejects a metric with an interval and no count in
+				// inline and pre/post-promotion analysis ("runs
+				// indefinitely"), marking the Rollout InvalidSpec.
+				Count:            ptr(intstr.FromInt32(analysisCount(spec))),
 				SuccessCondition: fmt.Sprintf("result[0] < %g", spec.ErrorThreshold/100),
 				FailureLimit:     ptr(intstr.FromInt32(1)),
 				Provider: MetricProvider{Prometheus: &PrometheusMetric{

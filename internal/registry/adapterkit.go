@@ -76,6 +76,9 @@ func ParseAddress(s, defaultHostPort string) (Address, error) {
 		if _, _, err := net.SplitHostPort(h); err != nil {
 			h = net.JoinHostPort(strings.Trim(h, "[]"), defPort)
 		}
+		if err := CheckHostPort(h); err != nil {
+			return a, fmt.Errorf("registry %w", err)
+		}
 		a.Hosts = append(a.Hosts, h)
 	}
 	if len(a.Hosts) == 0 && defaultHostPort != "" {
@@ -85,6 +88,26 @@ func ParseAddress(s, defaultHostPort string) (Address, error) {
 		a.Query = url.Values{}
 	}
 	return a, nil
+}
+
+// CheckHostPort validates one HOST:PORT of an address setting, so that a
+// malformed one (an empty port, a port out of range, no host) is an input
+// error that names it, not a dial failure reported as an unreachable
+// registry.
+func CheckHostPort(hostPort string) error {
+	host, port, err := net.SplitHostPort(hostPort)
+	switch {
+	case err != nil:
+		return fmt.Errorf("address %q: %w", hostPort, err)
+	case host == "":
+		return fmt.Errorf("address %q: no host before the port", hostPort)
+	case port == "":
+		return fmt.Errorf("address %q: no port after the colon (give HOST:PORT, or HOST alone for the registry's usual port)", hostPort)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("address %q: port %q is not a number from 1 to 65535", hostPort, port)
+	}
+	return nil
 }
 
 // TLSConfig builds the client TLS settings of a context, or nil when the

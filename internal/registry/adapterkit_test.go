@@ -3,6 +3,7 @@ package registry
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/msctl/msctl/internal/config"
@@ -125,5 +126,18 @@ func TestSummarizeWithEmpty(t *testing.T) {
 	// A tag filter lists only services with a matching instance.
 	if got := SummarizeWithEmpty(ins, []string{"a"}, Query{Tag: "x"}); len(got) != 1 || got[0].Name != "b" {
 		t.Errorf("tag x: %+v", got)
+	}
+}
+
+func TestParseAddressRejectsMalformedHostPorts(t *testing.T) {
+	for _, s := range []string{"127.0.0.1:", "127.0.0.1:99999", "127.0.0.1:0", "127.0.0.1:abc", ":2181", "10.0.0.1:2181,10.0.0.2:", "127.0.0.1:-1"} {
+		if _, err := ParseAddress(s, "127.0.0.1:2181"); err == nil || !strings.Contains(err.Error(), "registry address ") {
+			t.Errorf("ParseAddress(%q) = %v, want an error naming the address", s, err)
+		}
+	}
+	for _, s := range []string{"", "10.0.0.1", "10.0.0.1:1", "[::1]:65535", "zk1:2181,zk2:2181/base"} {
+		if _, err := ParseAddress(s, "127.0.0.1:2181"); err != nil {
+			t.Errorf("ParseAddress(%q): %v", s, err)
+		}
 	}
 }

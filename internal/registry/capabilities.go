@@ -101,6 +101,17 @@ type AllServicesSource interface {
 	AllServices(ctx context.Context) (instances []Instance, empty []string, err error)
 }
 
+// ACLSource is a registry whose access control can hide what it holds
+// without refusing the request: Consul under default_policy "deny" answers
+// the anonymous token (a request without a token) with an empty catalog,
+// which reads as "nothing is registered".
+type ACLSource interface {
+	// HiddenByACL is asked after an empty listing. It returns why the
+	// answer may be empty only because of the credentials, or "" when the
+	// registry does not hide anything from them.
+	HiddenByACL(ctx context.Context) (string, error)
+}
+
 // APICall describes the request a write will make, so that commands can name
 // it before (or instead of, with --dry-run) making it.
 type APICall struct {

@@ -41,3 +41,7 @@ func ExitError(err error) error {
 	}
 	return err
 }
+
+// ACLHiddenAdvice is what to do when a registry's access control hid every
+// service (see ACLSource).
+const ACLHiddenAdvice = `give msctl a token that may read the catalog (--token-file, MSCTL_TOKEN or the context's token), e.g. with the rules service_prefix "" { policy = "read" } and node_prefix "" { policy = "read" }`

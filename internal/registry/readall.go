@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 )
 
 // ReadInstances reads the instances of services, by service name, with at
@@ -14,12 +15,25 @@ import (
 // is an empty service rather than an error. A service named in services
 // that is not found is ErrServiceNotFound. The first other error is
 // returned with what was read.
-func ReadInstances(ctx context.Context, reg Registry, services []string, concurrency int) (map[string][]Instance, error) {
+//
+// Each call to reg (the bulk read, the listing, each service's read) gets
+// timeout of its own when timeout is positive: a registry that accepts
+// connections and never answers fails the first call within it, and a
+// large registry is not cut short by one deadline for all its calls.
+func ReadInstances(ctx context.Context, reg Registry, services []string, concurrency int, timeout time.Duration) (map[string][]Instance, error) {
 	out := map[string][]Instance{}
 	explicit := len(services) > 0
+	call := func() (context.Context, context.CancelFunc) {
+		if timeout <= 0 {
+			return context.WithCancel(ctx)
+		}
+		return context.WithTimeout(ctx, timeout)
+	}
 	if !explicit {
+		cctx, cancel := call()
+		defer cancel()
 		if bulk, ok := reg.(AllServicesSource); ok {
-			all, empty, err := bulk.AllServices(ctx)
+			all, empty, err := bulk.AllServices(cctx)
 			if err != nil {
 				return nil, err
 			}
@@ -34,7 +48,7 @@ func ReadInstances(ctx context.Context, reg Registry, services []string, concurr
 			return out, nil
 		}
 		if bulk, ok := reg.(AllInstancesSource); ok {
-			all, err := bulk.AllInstances(ctx)
+			all, err := bulk.AllInstances(cctx)
 			if err != nil {
 				return nil, err
 			}
@@ -43,7 +57,7 @@ func ReadInstances(ctx context.Context, reg Registry, services []string, concurr
 			}
 			return out, nil
 		}
-		svcs, err := reg.Services(ctx, Query{})
+		svcs, err := reg.Services(cctx, Query{})
 		if err != nil {
 			return nil, err
 		}
@@ -63,7 +77,9 @@ func ReadInstances(ctx context.Context, reg Registry, services []string, concurr
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			ins, err := reg.Instances(ctx, name)
+			cctx, cancel := call()
+			ins, err := reg.Instances(cctx, name)
+			cancel()
 			mu.Lock()
 			defer mu.Unlock()
 			switch {

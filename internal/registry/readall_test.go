@@ -59,7 +59,7 @@ func TestReadInstances(t *testing.T) {
 		live:   map[string][]Instance{"web": {{ID: "w1", Service: "web"}}},
 	}
 
-	all, err := ReadInstances(ctx, reg, nil, 2)
+	all, err := ReadInstances(ctx, reg, nil, 2, 0)
 	if err != nil {
 		t.Fatalf("every service: %v", err)
 	}
@@ -67,23 +67,23 @@ func TestReadInstances(t *testing.T) {
 		t.Errorf("every service: got %v, want web with one instance and gone empty", all)
 	}
 
-	if _, err := ReadInstances(ctx, reg, []string{"gone"}, 2); !errors.Is(err, ErrServiceNotFound) {
+	if _, err := ReadInstances(ctx, reg, []string{"gone"}, 2, 0); !errors.Is(err, ErrServiceNotFound) {
 		t.Errorf("a named service that is not found: got %v, want ErrServiceNotFound", err)
 	}
 
 	reg.fail = errors.New("connection refused")
 	reg.listed = append(reg.listed, "broken")
-	if _, err := ReadInstances(ctx, reg, nil, 2); !errors.Is(err, reg.fail) {
+	if _, err := ReadInstances(ctx, reg, nil, 2, 0); !errors.Is(err, reg.fail) {
 		t.Errorf("a failing read: got %v, want %v", err, reg.fail)
 	}
 
-	bulk, err := ReadInstances(ctx, &bulkRegistry{}, nil, 2)
+	bulk, err := ReadInstances(ctx, &bulkRegistry{}, nil, 2, 0)
 	if err != nil || len(bulk["api"]) != 2 || len(bulk["db"]) != 1 {
 		t.Errorf("bulk: got %v, %v; want api with 2 and db with 1", bulk, err)
 	}
 
 	// A service without instances is kept, empty: the doctor checks it.
-	withEmpty, err := ReadInstances(ctx, &emptyAwareRegistry{}, nil, 2)
+	withEmpty, err := ReadInstances(ctx, &emptyAwareRegistry{}, nil, 2, 0)
 	if cart, ok := withEmpty["cart"]; err != nil || !ok || len(cart) != 0 || len(withEmpty["api"]) != 1 || len(withEmpty) != 2 {
 		t.Errorf("bulk with empty services: got %v, %v; want api with 1 and cart empty", withEmpty, err)
 	}

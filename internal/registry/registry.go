@@ -36,6 +36,9 @@ type Check struct {
 	// Definition is what the check probes (URL, address, gRPC service),
 	// where declared.
 	Definition string `json:"definition,omitempty"`
+	// Interval is how often the registry runs the check, where declared:
+	// a state can be that old.
+	Interval time.Duration `json:"interval,omitempty"`
 }
 
 // Instance is one registered instance of a service.

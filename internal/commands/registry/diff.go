@@ -95,14 +95,15 @@ func RunDiff(opts *DiffOptions) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctxOf(opts.Ctx), 2*opts.Conn.Timeout)
-	defer cancel()
+	// --timeout bounds each call to either registry, not the whole read:
+	// a silent registry fails its first call within it.
+	ctx := ctxOf(opts.Ctx)
 	var a, b map[string][]registry.Instance
 	var errA, errB error
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); a, errA = regdiff.Snapshot(ctx, from) }()
-	go func() { defer wg.Done(); b, errB = regdiff.Snapshot(ctx, to) }()
+	go func() { defer wg.Done(); a, errA = regdiff.Snapshot(ctx, from, opts.Conn.Timeout) }()
+	go func() { defer wg.Done(); b, errB = regdiff.Snapshot(ctx, to, opts.Conn.Timeout) }()
 	wg.Wait()
 	if errA != nil {
 		return registry.ExitError(errA)

@@ -46,12 +46,13 @@ gRPC health service where the registry declares one).
 
 Each finding has a stable ID, a severity, the reason and a suggested next
 step. Every service the registry lists is checked, those without any
-instance included. IDs: no-leader, no-services, no-healthy-instances, instance-critical, zombie,
+instance included, and every instance state other than passing is a
+finding. IDs: no-leader, acl-hidden, no-services, no-healthy-instances,
+instance-critical, instance-warning, instance-unknown, zombie,
 ttl-overdue, node-failed, node-left, port-closed, http-health-failed,
-grpc-health-failed,
-missing-from-dns, dns-extra, dns-unavailable, servers-disagree,
-agent-catalog-out-of-sync, duplicate-id, duplicate-address, tag-skew,
-version-skew.
+grpc-health-failed, missing-from-dns, dns-extra, dns-unavailable,
+servers-disagree, agent-catalog-out-of-sync, duplicate-id,
+duplicate-address, tag-skew, version-skew.
 
 Exits 1 when a finding is at or above --fail-on (default critical), 0
 otherwise; 1 also for a SERVICE that is not registered, 3 when the registry
@@ -100,14 +101,16 @@ func RunDoctor(opts *DoctorOptions) error {
 	if err := cmdutil.CheckEnum("fail-on", opts.FailOn, failOnValues); err != nil {
 		return err
 	}
-	// --timeout bounds each exchange with an unresponsive registry; the
-	// whole diagnosis of many services gets several of them.
-	reg, ctx, cancel, err := opts.Conn.open(opts.Ctx, 6)
+	// --timeout bounds each exchange with the registry, not the whole
+	// diagnosis: a silent registry fails the first exchange within it,
+	// and the diagnosis of many services is not cut short.
+	reg, err := opts.Conn.Open()
 	if err != nil {
 		return err
 	}
-	defer cancel()
-	do := doctor.Options{ZombieAfter: opts.ZombieAfter, Probe: !opts.NoProbe, ProbeTimeout: opts.ProbeTimeout, Now: opts.Now}
+	ctx := ctxOf(opts.Ctx)
+	do := doctor.Options{ZombieAfter: opts.ZombieAfter, Probe: !opts.NoProbe, ProbeTimeout: opts.ProbeTimeout, Now: opts.Now,
+		Timeout: opts.Conn.Timeout}
 	if opts.Service != "" {
 		do.Services = []string{opts.Service}
 	}

@@ -34,6 +34,10 @@ For Consul this takes a fixed number of requests whatever the number of
 services (catalog services, every check, each node's services), not one per
 service.
 
+When the answer is empty because the registry's ACLs hid everything from
+the token (Consul with default_policy deny and no token), a line on stderr
+says so.
+
 --tag keeps the instances carrying the tag (and the services that have any).
 --filter passes a Consul filter expression to /v1/catalog/services, e.g.
 'ServiceMeta.version == "2"' or 'ServiceTags contains "canary"'.

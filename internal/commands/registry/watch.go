@@ -87,15 +87,16 @@ func RunWatch(opts *WatchOptions) error {
 		defer cancel()
 	}
 	// The first read must answer within --timeout, so that a wrong address
-	// fails fast instead of being retried.
-	first, cancel := context.WithTimeout(ctx, opts.Conn.Timeout)
+	// fails fast instead of being retried. It is not cut short by --for:
+	// a watch that never heard from the registry has seen no "no change".
+	first, cancel := context.WithTimeout(ctxOf(opts.Ctx), opts.Conn.Timeout)
 	if ls, ok := reg.(registry.LeaderSource); ok {
 		_, err = ls.Leader(first) // one cheap request
 	} else {
 		_, err = reg.Services(first, registry.Query{})
 	}
 	cancel()
-	if err != nil && ctx.Err() == nil {
+	if err != nil {
 		return registry.ExitError(err)
 	}
 	p := &watch.Printer{IO: opts.IO, Format: format, Window: opts.FlapWindow}

@@ -2,8 +2,10 @@ package consul
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -225,7 +227,10 @@ func (r *Registry) Deregister(ctx context.Context, service, id string) error {
 	q := r.opts(ctx)
 	q.Datacenter = ""
 	err := r.client.Agent().ServiceDeregisterOpts(id, q)
-	if err != nil && strings.Contains(err.Error(), "404") {
+	// The status, not "404" anywhere in the text: a timeout's message
+	// names the address, whose port may contain those digits.
+	var se api.StatusError
+	if errors.As(err, &se) && se.Code == http.StatusNotFound || err != nil && strings.Contains(err.Error(), "response code: 404") {
 		return fmt.Errorf("consul agent at %s has no instance %q of %q: %w", r.address, id, service, registry.ErrServiceNotFound)
 	}
 	return r.classify(ctx, err)
@@ -237,7 +242,13 @@ func (r *Registry) AgentChecks(ctx context.Context) (string, map[string]map[stri
 	if node == "" {
 		return "", nil, fmt.Errorf("consul at %s: agent name unknown (the token may lack agent:read)", r.address)
 	}
-	var checks map[string]*api.AgentCheck
+	// The agent answers each check's interval beside its definition (which
+	// is empty for checks registered with a service); api.AgentCheck has
+	// no field for it.
+	var checks map[string]*struct {
+		api.AgentCheck
+		Interval string
+	}
 	q := r.opts(ctx)
 	q.Datacenter = ""
 	if _, err := r.client.Raw().Query("/v1/agent/checks", &checks, q); err != nil {
@@ -248,12 +259,51 @@ func (r *Registry) AgentChecks(ctx context.Context) (string, map[string]map[stri
 		if out[c.ServiceID] == nil {
 			out[c.ServiceID] = map[string]registry.Check{}
 		}
-		out[c.ServiceID][c.CheckID] = checkOf(&api.HealthCheck{
+		rc := checkOf(&api.HealthCheck{
 			Node: c.Node, CheckID: c.CheckID, Name: c.Name, Status: c.Status, Output: c.Output,
-			ServiceID: c.ServiceID, Type: c.Type,
+			ServiceID: c.ServiceID, Type: c.Type, Definition: c.Definition,
 		})
+		if d, err := time.ParseDuration(c.Interval); err == nil && rc.Interval == 0 {
+			rc.Interval = d
+		}
+		out[c.ServiceID][c.CheckID] = rc
 	}
 	return node, out, nil
+}
+
+// anonymousAccessorID is the accessor ID of Consul's built-in anonymous
+// token, which answers requests that carry no token.
+const anonymousAccessorID = "00000000-0000-0000-0000-000000000002"
+
+// HiddenByACL implements registry.ACLSource from what Consul tells about
+// an empty catalog: X-Consul-Results-Filtered-By-ACLs when a token's rules
+// left everything out, and X-Consul-Default-Acl-Policy "deny" with a
+// token Consul does not know (or the anonymous one) when the request
+// carried none, which gets no filtered header.
+func (r *Registry) HiddenByACL(ctx context.Context) (string, error) {
+	names, meta, err := r.client.Catalog().Services(r.opts(ctx))
+	if err != nil {
+		return "", r.classify(ctx, err)
+	}
+	switch {
+	case len(names) > 0:
+		return "", nil
+	case meta.ResultsFilteredByACLs:
+		return "Consul left services out of its answer for the token's ACL rules (X-Consul-Results-Filtered-By-ACLs): the token may read none of them", nil
+	case meta.DefaultACLPolicy != "deny":
+		return "", nil
+	}
+	tok, _, err := r.client.ACL().TokenReadSelf(r.opts(ctx))
+	var se api.StatusError
+	switch {
+	case errors.As(err, &se) && se.Code == http.StatusForbidden:
+		// Consul answers "ACL not found" for the anonymous token too.
+	case err != nil:
+		return "", r.classify(ctx, err)
+	case tok.AccessorID != anonymousAccessorID:
+		return "", nil
+	}
+	return "Consul's ACLs deny by default (default_policy deny) and the request carried no token, so the anonymous token answered, which may read no service: the empty answer says nothing about what is registered", nil
 }
 
 // Compile-time checks of the capabilities this adapter provides.
@@ -267,4 +317,5 @@ var (
 	_ registry.Registrar          = (*Registry)(nil)
 	_ registry.AllInstancesSource = (*Registry)(nil)
 	_ registry.AgentSource        = (*Registry)(nil)
+	_ registry.ACLSource          = (*Registry)(nil)
 )

@@ -84,6 +84,9 @@ func New(c config.Context) (*Registry, error) {
 	if _, _, err := net.SplitHostPort(host); err != nil {
 		host = net.JoinHostPort(host, "8500")
 	}
+	if err := registry.CheckHostPort(host); err != nil {
+		return nil, fmt.Errorf("consul %w", err)
+	}
 	tlsConf := api.TLSConfig{
 		CAFile:             c.CAFile,
 		CertFile:           c.CertFile,
@@ -439,6 +442,8 @@ func checkOf(c *api.HealthCheck) registry.Check {
 	rc := registry.Check{
 		ID: c.CheckID, Name: c.Name, Type: c.Type, Status: healthOf(c.Status),
 		Output: strings.TrimSpace(c.Output),
+		// The library fills IntervalDuration from either JSON form.
+		Interval: c.Definition.IntervalDuration,
 	}
 	d := c.Definition
 	switch {

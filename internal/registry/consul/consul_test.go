@@ -192,6 +192,9 @@ func TestAddressForms(t *testing.T) {
 		{config.Context{Address: "https://consul.example:8501"}, "https://consul.example:8501", false},
 		{config.Context{Address: "consul.example"}, "http://consul.example:8500", false},
 		{config.Context{Address: "ftp://x"}, "", true},
+		{config.Context{Address: "127.0.0.1:"}, "", true},
+		{config.Context{Address: "127.0.0.1:99999"}, "", true},
+		{config.Context{Address: "http://:8500"}, "", true},
 	} {
 		r, err := New(tt.in)
 		if (err != nil) != tt.err {

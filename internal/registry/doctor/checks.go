@@ -46,6 +46,7 @@ func diagnoseService(ctx context.Context, reg registry.Registry, opts Options, n
 			Reason: fmt.Sprintf("none of %s is passing or warning: discovery returns nothing for it", fmtCount(len(ins), "instance")),
 			Next:   fmt.Sprintf("look at the failing checks (msctl registry instances %s) and the instances' logs", name)})
 	}
+	withAgentView(agent, ins)
 	for _, in := range ins {
 		instanceFindings(opts, in, healthy, add)
 	}
@@ -61,14 +62,18 @@ func diagnoseService(ctx context.Context, reg registry.Registry, opts Options, n
 
 	// DNS.
 	if ds, ok := reg.(registry.DNSSource); ok && len(ins) > 0 {
-		sr.Sources = append(sr.Sources, dnsView(ctx, ds, name, ins, add))
+		cctx, cancel := opts.exchange(ctx)
+		sr.Sources = append(sr.Sources, dnsView(cctx, ds, name, ins, add))
+		cancel()
 	}
 
 	// Stale versus consistent reads; the consistent one is the catalog as
 	// the leader has it, which the agent's own view is compared with.
 	catalog := ins
 	if cs, ok := reg.(registry.ConsistencySource); ok && len(ins) > 0 {
-		view, leaderIns := consistencyView(ctx, cs, name, add)
+		cctx, cancel := opts.exchange(ctx)
+		view, leaderIns := consistencyView(cctx, cs, name, add)
+		cancel()
 		sr.Sources = append(sr.Sources, view)
 		if leaderIns != nil {
 			catalog = leaderIns
@@ -81,7 +86,7 @@ func diagnoseService(ctx context.Context, reg registry.Registry, opts Options, n
 	// msctl's own probes.
 	if opts.Probe && len(ins) > 0 {
 		sr.Probes = probe(ctx, opts, ins)
-		sr.Sources = append(sr.Sources, probeView(sr.Probes, ins, add))
+		sr.Sources = append(sr.Sources, probeView(sr.Probes, ins, opts.Now(), add))
 	}
 	return sr, fs
 }
@@ -122,6 +127,24 @@ func instanceFindings(opts Options, in registry.Instance, healthy int, add func(
 			Reason: fmt.Sprintf("last heartbeat %s ago, longer than its TTL %s", now.Sub(*in.LastHeartbeat).Round(1e9), in.LeaseTTL),
 			Next:   "check the instance's heartbeat loop"})
 	}
+	switch in.Health {
+	case registry.Warning:
+		// Warning instances still get traffic in most registries, but
+		// something told the registry to worry (a TTL set to warn, an
+		// instance taken out of service or disabled, a session no server
+		// holds): it is a finding, so --fail-on warning can act on it.
+		add(Finding{ID: "instance-warning", Severity: Warning, Instance: in.ID, Node: node,
+			Reason: "checks in warning: " + strings.Join(checkStates(in.Checks, registry.Warning), "; "),
+			Next:   "read the check output; fix what it reports, or put the instance back in service if it was taken out on purpose"})
+	case registry.Unknown:
+		reason := "the registry reports no health state for it"
+		if cs := checkStates(in.Checks, registry.Unknown); len(cs) > 0 {
+			reason = "health unknown: " + strings.Join(cs, "; ")
+		}
+		add(Finding{ID: "instance-unknown", Severity: Warning, Instance: in.ID, Node: node,
+			Reason: reason,
+			Next:   "clients may or may not be sent to it; check that its health check is configured and has run"})
+	}
 	if in.Health == registry.Critical {
 		var failing []string
 		var since *int64
@@ -152,6 +175,60 @@ func instanceFindings(opts Options, in registry.Instance, healthy int, add func(
 			add(Finding{ID: "instance-critical", Severity: sev, Instance: in.ID, Node: node,
 				Reason: "failing checks: " + strings.Join(failing, "; "),
 				Next:   "fix the instance or its check; if the instance is gone, deregister it"})
+		}
+	}
+}
+
+// checkStates lists the checks in state as "ID: first line of output".
+func checkStates(checks []registry.Check, state registry.Health) []string {
+	var out []string
+	for _, c := range checks {
+		if c.Status != state {
+			continue
+		}
+		s := c.ID
+		if c.Output != "" {
+			s += ": " + firstLine(c.Output)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// withAgentView copies the local agent's output of a check onto the
+// catalog's copy where both have the same state. Consul syncs a change of
+// output alone (a check that was critical on registration and is still
+// critical, now saying "connection refused") only every few minutes, so
+// the catalog's copy read in bulk often says critical with no reason while
+// the agent knows it. The check's interval and definition, which only the
+// agent tells, are copied too. States are left alone: agentView reports
+// where they differ.
+func withAgentView(a *agentState, ins []registry.Instance) {
+	if a == nil || a.err != nil {
+		return
+	}
+	for i := range ins {
+		if ins[i].Node != a.node {
+			continue
+		}
+		for j := range ins[i].Checks {
+			c := &ins[i].Checks[j]
+			ac, ok := a.checks[ins[i].ID][c.ID]
+			if !ok {
+				ac, ok = a.checks[""][c.ID] // a node check
+			}
+			if !ok {
+				continue
+			}
+			if ac.Status == c.Status && ac.Output != "" {
+				c.Output = ac.Output
+			}
+			if c.Interval == 0 {
+				c.Interval = ac.Interval
+			}
+			if c.Definition == "" {
+				c.Definition = ac.Definition
+			}
 		}
 	}
 }

@@ -115,7 +115,13 @@ type Options struct {
 	ProbeTimeout time.Duration
 	// Concurrency bounds parallel requests to the registry and probes.
 	Concurrency int
-	Now         func() time.Time
+	// Timeout bounds each exchange with the registry (the leader, the
+	// listing, each service's reads, gossip, DNS), not the whole
+	// diagnosis: a registry that accepts connections and never answers
+	// fails the first exchange within it, and a large one is not cut
+	// short. Zero leaves the exchanges to ctx.
+	Timeout time.Duration
+	Now     func() time.Time
 	// Dial and HTTP are the probes' network; tests may replace them.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	HTTP *http.Client
@@ -152,7 +158,9 @@ func Diagnose(ctx context.Context, reg registry.Registry, opts Options) (*Report
 	rep := &Report{Registry: reg.Kind(), Counts: map[Severity]int{}}
 
 	if ls, ok := reg.(registry.LeaderSource); ok {
-		leader, err := ls.Leader(ctx)
+		cctx, cancel := opts.exchange(ctx)
+		leader, err := ls.Leader(cctx)
+		cancel()
 		if err != nil {
 			return nil, err
 		}
@@ -164,7 +172,7 @@ func Diagnose(ctx context.Context, reg registry.Registry, opts Options) (*Report
 		}
 	}
 
-	instances, err := registry.ReadInstances(ctx, reg, opts.Services, opts.Concurrency)
+	instances, err := registry.ReadInstances(ctx, reg, opts.Services, opts.Concurrency, opts.Timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +180,9 @@ func Diagnose(ctx context.Context, reg registry.Registry, opts Options) (*Report
 	var members map[string]registry.Member
 	var membersErr error
 	if gs, ok := reg.(registry.GossipSource); ok {
-		ms, err := gs.Members(ctx)
+		cctx, cancel := opts.exchange(ctx)
+		ms, err := gs.Members(cctx)
+		cancel()
 		if err != nil {
 			membersErr = err
 		} else {
@@ -185,7 +195,9 @@ func Diagnose(ctx context.Context, reg registry.Registry, opts Options) (*Report
 
 	var agent *agentState
 	if as, ok := reg.(registry.AgentSource); ok {
-		node, checks, err := as.AgentChecks(ctx)
+		cctx, cancel := opts.exchange(ctx)
+		node, checks, err := as.AgentChecks(cctx)
+		cancel()
 		agent = &agentState{node: node, checks: checks, err: err}
 	}
 
@@ -198,7 +210,7 @@ func Diagnose(ctx context.Context, reg registry.Registry, opts Options) (*Report
 		// Nothing checked is not "no problems": an etcd prefix whose
 		// leases all expired, a wrong base path or namespace, or a token
 		// that sees nothing all look like this.
-		rep.add(noServices(reg))
+		rep.add(noServices(ctx, reg, opts))
 	}
 	reports := make([]ServiceReport, len(names))
 	findings := make([][]Finding, len(names))
@@ -242,11 +254,31 @@ func Diagnose(ctx context.Context, reg registry.Registry, opts Options) (*Report
 	return rep, nil
 }
 
-// noServices is the finding for a registry that lists no service at all.
-func noServices(reg registry.Registry) Finding {
+// noServices is the finding for a registry that lists no service at all:
+// acl-hidden when the registry says its access control hid them.
+func noServices(ctx context.Context, reg registry.Registry, opts Options) Finding {
+	if as, ok := reg.(registry.ACLSource); ok {
+		// A failure to ask is no reason to fail the diagnosis: the
+		// generic finding below still says nothing was checked.
+		cctx, cancel := opts.exchange(ctx)
+		defer cancel()
+		if why, err := as.HiddenByACL(cctx); err == nil && why != "" {
+			return Finding{ID: "acl-hidden", Severity: Critical,
+				Reason: why,
+				Next:   registry.ACLHiddenAdvice}
+		}
+	}
 	return Finding{ID: "no-services", Severity: Critical,
 		Reason: fmt.Sprintf("the %s registry lists no service: nothing could be checked", reg.Kind()),
 		Next:   "check the address and its base path, prefix or namespace, and that the token may read the catalog; instances registered with a lease or session vanish with it when it ends"}
+}
+
+// exchange bounds one exchange with the registry by opts.Timeout.
+func (o *Options) exchange(ctx context.Context) (context.Context, context.CancelFunc) {
+	if o.Timeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, o.Timeout)
 }
 
 func (r *Report) add(f Finding) {

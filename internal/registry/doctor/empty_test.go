@@ -79,12 +79,16 @@ func TestDoctorZooKeeperSessionExpiry(t *testing.T) {
 	defer admin.Close()
 	acl := zk.WorldACL(zk.PermAll)
 	live := regtest.Listen(t)
-	for _, p := range []string{"/services", "/services/orders", "/services/billing"} {
+	for _, p := range []string{"/services", "/services/orders", "/services/billing", "/services/pay"} {
 		if _, err := admin.Create(p, nil, 0, acl); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if _, err := admin.Create("/services/billing/b1", []byte(curatorJSON("billing", "b1", live)), 0, acl); err != nil {
+		t.Fatal(err)
+	}
+	// An instance taken out of traffic (Curator's enabled=false).
+	if _, err := admin.Create("/services/pay/p1", []byte(strings.Replace(curatorJSON("pay", "p1", live), "}", `,"enabled":false}`, 1)), 0, acl); err != nil {
 		t.Fatal(err)
 	}
 	// The instance's own session, 2 s timeout (the server's minimum is
@@ -114,6 +118,9 @@ func TestDoctorZooKeeperSessionExpiry(t *testing.T) {
 	if rep.Worst() == Critical {
 		t.Fatalf("before the crash: %v", findingSet(rep))
 	}
+	if f := finding(rep, "instance-warning", "p1"); f == nil || f.Severity != Warning || !strings.Contains(f.Reason, "registration: instance disabled (enabled=false)") {
+		t.Errorf("disabled instance: %+v in %v", f, findingSet(rep))
+	}
 
 	d.sever()
 	regtest.Eventually(t, 20*time.Second, func() error {
@@ -127,8 +134,8 @@ func TestDoctorZooKeeperSessionExpiry(t *testing.T) {
 		return nil
 	})
 	has(t, rep, "critical no-healthy-instances orders ")
-	if len(rep.Services) != 2 || rep.Worst() != Critical {
-		t.Errorf("%d service(s) checked, worst %q; want billing and orders, critical", len(rep.Services), rep.Worst())
+	if len(rep.Services) != 3 || rep.Worst() != Critical {
+		t.Errorf("%d service(s) checked, worst %q; want billing, orders and pay, critical", len(rep.Services), rep.Worst())
 	}
 	for _, f := range rep.Findings {
 		if f.Service == "billing" {

@@ -24,6 +24,14 @@ func ListServices(ctx context.Context, ios *iostreams.IOStreams, reg registry.Re
 	if svcs == nil {
 		svcs = []registry.Service{}
 	}
+	if as, ok := reg.(registry.ACLSource); ok && len(svcs) == 0 {
+		// An empty table reads as "nothing is registered"; when the
+		// registry's ACLs hid everything, say so where people and scripts
+		// look for problems, leaving stdout the (empty) data.
+		if why, err := as.HiddenByACL(ctx); err == nil && why != "" {
+			fmt.Fprintf(ios.ErrOut, "msctl: %s; %s\n", why, registry.ACLHiddenAdvice)
+		}
+	}
 	return output.Write(ios, format, svcs, func() *output.Table { return ServicesTable(svcs) })
 }
 

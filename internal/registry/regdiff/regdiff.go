@@ -11,6 +11,7 @@ import (
 	"net"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/msctl/msctl/internal/registry"
 )
@@ -37,9 +38,10 @@ type Result struct {
 }
 
 // Snapshot reads every instance of every service of reg, eight services
-// at a time (through registry.ReadInstances).
-func Snapshot(ctx context.Context, reg registry.Registry) (map[string][]registry.Instance, error) {
-	return registry.ReadInstances(ctx, reg, nil, 8)
+// at a time (through registry.ReadInstances), each call to reg bounded by
+// timeout when it is positive.
+func Snapshot(ctx context.Context, reg registry.Registry, timeout time.Duration) (map[string][]registry.Instance, error) {
+	return registry.ReadInstances(ctx, reg, nil, 8, timeout)
 }
 
 // Compare lists the differences between two snapshots, sorted by service

@@ -29,11 +29,11 @@ func TestDiffTwoAgents(t *testing.T) {
 	ctx := context.Background()
 	ra, _ := consul.New(config.Context{Address: a.HTTPAddr})
 	rb, _ := consul.New(config.Context{Address: b.HTTPAddr})
-	sa, err := Snapshot(ctx, ra)
+	sa, err := Snapshot(ctx, ra, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sb, err := Snapshot(ctx, rb)
+	sb, err := Snapshot(ctx, rb, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,11 +17,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"path"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/go-zookeeper/zk"
@@ -99,12 +101,20 @@ func (r *Registry) connect(ctx context.Context) (*zk.Conn, error) {
 	if r.conn != nil {
 		return r.conn, nil
 	}
-	conn, events, err := zk.Connect(r.servers, 10*time.Second, zk.WithLogger(nopLogger{}), zk.WithLogInfo(false))
+	refused := &refusals{}
+	if literalIPs(r.servers) {
+		refused.servers = len(r.servers)
+	}
+	conn, events, err := zk.Connect(r.servers, 10*time.Second, zk.WithLogger(nopLogger{}), zk.WithLogInfo(false),
+		zk.WithDialer(refused.dial))
 	if err != nil {
 		return nil, r.unreachable(err)
 	}
 	for {
 		select {
+		case err := <-refused.all():
+			go conn.Close()
+			return nil, r.unreachable(err)
 		case <-ctx.Done():
 			go conn.Close() // closing waits for the connection loop; msctl need not
 			return nil, r.unreachable(errors.New("no session before the timeout (is it a ZooKeeper client port?)"))
@@ -126,6 +136,62 @@ func (r *Registry) connect(ctx context.Context) (*zk.Conn, error) {
 			return conn, nil
 		}
 	}
+}
+
+// refusals watches go-zookeeper's dials: the client retries every server
+// forever, so a port where nothing listens would otherwise look like a
+// slow server until the timeout. Once every server has refused a
+// connection, the error is sent on the channel all returns. With servers
+// given as IP addresses that is known after one refusal from each; a host
+// name may stand for several addresses, so then every address tried must
+// have refused and one of them twice (the client has gone round them all).
+type refusals struct {
+	servers int // the number of addresses when known, else 0
+	mu      sync.Mutex
+	tried   map[string]int
+	refused map[string]int
+	done    bool
+	ch      chan error
+}
+
+func (f *refusals) all() chan error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.ch == nil {
+		f.ch = make(chan error, 1)
+	}
+	return f.ch
+}
+
+func (f *refusals) dial(network, address string, timeout time.Duration) (net.Conn, error) {
+	c, err := net.DialTimeout(network, address, timeout)
+	ch := f.all()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.tried == nil {
+		f.tried, f.refused = map[string]int{}, map[string]int{}
+	}
+	f.tried[address]++
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		f.refused[address]++
+		round := f.refused[address] > 1 || f.servers > 0 && len(f.refused) >= f.servers
+		if !f.done && len(f.refused) == len(f.tried) && round {
+			f.done = true
+			ch <- err
+		}
+	}
+	return c, err
+}
+
+// literalIPs says whether every HOST:PORT has an IP address for host.
+func literalIPs(servers []string) bool {
+	for _, s := range servers {
+		host, _, err := net.SplitHostPort(s)
+		if err != nil || net.ParseIP(host) == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // Services implements registry.Registry: the base path's children are the

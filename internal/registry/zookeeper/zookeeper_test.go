@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,12 +98,18 @@ func TestZooKeeperAgainstRealServer(t *testing.T) {
 func TestZooKeeperUnreachable(t *testing.T) {
 	ports, _ := testserver.FreePorts(1)
 	r, _ := Open(config.Context{Address: fmt.Sprintf("127.0.0.1:%d", ports[0])})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	start := time.Now()
 	_, err := r.Services(ctx, registry.Query{})
 	var ue *registry.UnreachableError
 	if !errors.As(err, &ue) {
 		t.Fatalf("err = %v, want UnreachableError", err)
+	}
+	// A refused port is said at once, not after the timeout as a missing
+	// session.
+	if took := time.Since(start); took > 500*time.Millisecond || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("after %s: %v; want connection refused at once", took, err)
 	}
 }
 
