@@ -216,31 +216,3 @@ func perfInstructions(perf string, argv []string) (float64, error) {
 	}
 	return 0, fmt.Errorf("perf stat %s: no instructions line in:\n%s", strings.Join(argv, " "), stderr.String())
 }
-
-func TestNoGarbageCollectionDuringStartup(t *testing.T) {
-	bin := msctlBin
-	cmd := exec.Command(bin, "--version")
-	cmd.Env = append(os.Environ(), "GOGC=100", "GODEBUG=gctrace=1,inittrace=1")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("msctl --version: %v\n%s", err, out)
-	}
-	var allocated int
-	for _, line := range strings.Split(string(out), "\n") {
-		if strings.HasPrefix(line, "gc ") {
-			t.Errorf("a garbage collection ran during `msctl --version`: package inits allocate too much\n%s", line)
-		}
-		// init PKG @T ms, C ms clock, B bytes, N allocs
-		if f := strings.Fields(line); len(f) == 11 && f[0] == "init" {
-			n, err := strconv.Atoi(f[7])
-			if err != nil {
-				t.Fatalf("reading %q: %v", line, err)
-			}
-			allocated += n
-		}
-	}
-	t.Logf("package inits allocate %d bytes", allocated)
-	if allocated == 0 {
-		t.Errorf("no inittrace lines read from:\n%s", out)
-	}
-}
