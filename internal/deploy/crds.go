@@ -235,6 +235,11 @@ func (r *Rollout) services() []string {
 	var out []string
 	if c := r.Spec.Strategy.Canary; c != nil && c.StableService != "" {
 		out = append(out, c.StableService, c.CanaryService)
+		// SMI splits traffic sent to the root Service, which selects
+		// both versions; Argo Rollouts does not create it.
+		if t := c.TrafficRouting; t != nil && t.SMI != nil && t.SMI.RootService != "" {
+			out = append(out, t.SMI.RootService)
+		}
 	}
 	if b := r.Spec.Strategy.BlueGreen; b != nil {
 		out = append(out, b.ActiveService, b.PreviewService)
@@ -300,7 +305,7 @@ func rollout(spec Spec, w Workload) (*Rollout, error) {
 	}
 	if spec.TrafficRouter != "none" {
 		c.StableService, c.CanaryService = w.Name+"-stable", w.Name+"-canary"
-		c.TrafficRouting = trafficRouting(spec.TrafficRouter, w.Name)
+		c.TrafficRouting = trafficRouting(spec.TrafficRouter, w)
 	} else if spec.Strategy != Canary {
 		return nil, fmt.Errorf("%s needs a layer-7 traffic router: set --traffic-router", spec.Strategy)
 	}
@@ -372,7 +377,8 @@ func errorRateAnalysis(w Workload, service string) *RolloutAnalysis {
 		Args: []AnalysisArg{{Name: "service-name", Value: ptr(service)}}}
 }
 
-func trafficRouting(router, name string) *RolloutTrafficRouting {
+func trafficRouting(router string, w Workload) *RolloutTrafficRouting {
+	name := w.Name
 	t := &RolloutTrafficRouting{}
 	switch router {
 	case "istio":
@@ -386,7 +392,7 @@ func trafficRouting(router, name string) *RolloutTrafficRouting {
 	case "traefik":
 		t.Traefik = &TraefikTrafficRouting{WeightedTraefikServiceName: name}
 	case "alb":
-		t.ALB = &ALBTrafficRouting{Ingress: name, ServicePort: 80}
+		t.ALB = &ALBTrafficRouting{Ingress: name, ServicePort: w.servicePort()}
 	case "apisix":
 		t.Apisix = &ApisixTrafficRouting{Route: &ApisixRoute{Name: name}}
 	case "contour":

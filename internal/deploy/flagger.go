@@ -22,6 +22,10 @@ type FlaggerCanarySpec struct {
 	ProgressDeadlineSeconds *int32           `json:"progressDeadlineSeconds,omitempty"`
 	Service                 FlaggerService   `json:"service"`
 	Analysis                FlaggerAnalysis  `json:"analysis"`
+	// IngressRef (nginx) and RouteRef (apisix) name the object Flagger
+	// routes through; its routers refuse a Canary without them.
+	IngressRef *FlaggerTargetRef `json:"ingressRef,omitempty"`
+	RouteRef   *FlaggerTargetRef `json:"routeRef,omitempty"`
 }
 
 // FlaggerTargetRef names the Deployment Flagger manages.
@@ -35,6 +39,15 @@ type FlaggerTargetRef struct {
 type FlaggerService struct {
 	Port       int32 `json:"port"`
 	TargetPort int32 `json:"targetPort,omitempty"`
+	// GatewayRefs are the Gateway API Gateways the HTTPRoute Flagger
+	// writes attaches to (gateway-api only; required there).
+	GatewayRefs []FlaggerParentRef `json:"gatewayRefs,omitempty"`
+}
+
+// FlaggerParentRef is a Gateway API parent reference.
+type FlaggerParentRef struct {
+	Name      string `json:"name"`
+	Namespace string `json:"namespace,omitempty"`
 }
 
 // FlaggerAnalysis is the canary analysis: its schedule, weights or
@@ -161,15 +174,25 @@ func flaggerCanary(spec Spec, w Workload) (*FlaggerCanary, error) {
 		a.Mirror = true
 		a.MirrorWeight = int32(spec.ShadowPercent)
 	}
-	return &FlaggerCanary{
+	c := &FlaggerCanary{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "flagger.app/v1beta1", Kind: "Canary"},
 		ObjectMeta: metav1.ObjectMeta{Name: w.Name},
 		Spec: FlaggerCanarySpec{
 			Provider:                provider,
 			TargetRef:               FlaggerTargetRef{APIVersion: "apps/v1", Kind: "Deployment", Name: w.Name},
 			ProgressDeadlineSeconds: ptr(int32(600)),
-			Service:                 FlaggerService{Port: 80, TargetPort: w.Port},
+			Service:                 FlaggerService{Port: w.servicePort(), TargetPort: w.Port},
 			Analysis:                a,
 		},
-	}, nil
+	}
+	switch spec.TrafficRouter {
+	case "nginx":
+		c.Spec.IngressRef = &FlaggerTargetRef{APIVersion: "networking.k8s.io/v1", Kind: "Ingress", Name: w.Name}
+	case "apisix":
+		c.Spec.RouteRef = &FlaggerTargetRef{APIVersion: "apisix.apache.org/v2", Kind: "ApisixRoute", Name: w.Name}
+	case "gateway-api":
+		ns, name := w.gateway()
+		c.Spec.Service.GatewayRefs = []FlaggerParentRef{{Name: name, Namespace: ns}}
+	}
+	return c, nil
 }

@@ -2,8 +2,10 @@ package deploy
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -30,6 +32,39 @@ type Workload struct {
 	Port  int32
 	// Prometheus is the address analysis queries use.
 	Prometheus string
+	// Gateway is the Gateway API Gateway, NAME or NAMESPACE/NAME, that
+	// routes reach with --traffic-router gateway-api.
+	Gateway string
+	// GRPCPort, when set, is a second container and Service port named
+	// grpc.
+	GRPCPort int32
+	// ServicePort is the HTTP port on the Service (80 when unset).
+	ServicePort int32
+	// ReadyPath is the HTTP readiness endpoint; without one the readiness
+	// probe only checks that the HTTP port accepts connections.
+	ReadyPath string
+	// Env is the container's environment.
+	Env map[string]string
+}
+
+func (w Workload) servicePort() int32 {
+	if w.ServicePort > 0 {
+		return w.ServicePort
+	}
+	return 80
+}
+
+// gateway splits Gateway into its namespace (empty: the workload's) and
+// name, "gateway" when unset.
+func (w Workload) gateway() (namespace, name string) {
+	g := w.Gateway
+	if g == "" {
+		g = "gateway"
+	}
+	if ns, n, ok := strings.Cut(g, "/"); ok {
+		return ns, n
+	}
+	return "", g
 }
 
 // Render returns the manifests for spec on target as one multi-document
@@ -78,7 +113,7 @@ func Render(spec Spec, w Workload, target string) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	for i, o := range objs {
-		b, err := yaml.Marshal(o)
+		b, err := marshalManifest(o)
 		if err != nil {
 			return nil, err
 		}
@@ -88,6 +123,22 @@ func Render(spec Spec, w Workload, target string) ([]byte, error) {
 		buf.Write(b)
 	}
 	return buf.Bytes(), nil
+}
+
+// marshalManifest writes o as YAML without its status: status belongs to
+// the controller, and an empty "status: {}" in a manifest only invites
+// the question of what it was meant to say.
+func marshalManifest(o any) ([]byte, error) {
+	j, err := json.Marshal(o)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(j, &m); err != nil {
+		return nil, err
+	}
+	delete(m, "status")
+	return yaml.Marshal(m)
 }
 
 func labels(w Workload) map[string]string { return map[string]string{"app.kubernetes.io/name": w.Name} }
@@ -102,12 +153,26 @@ func podTemplate(spec Spec, w Workload) corev1.PodTemplateSpec {
 	for _, k := range keys {
 		req[corev1.ResourceName(k)] = resource.MustParse(spec.Resources[k])
 	}
+	ready := corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString("http")}}
+	if w.ReadyPath != "" {
+		ready = corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: w.ReadyPath, Port: intstr.FromString("http")}}
+	}
 	c := corev1.Container{
-		Name:  w.Name,
-		Image: w.Image,
-		Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: w.Port}},
-		ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{
-			TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString("http")}}},
+		Name:           w.Name,
+		Image:          w.Image,
+		Ports:          []corev1.ContainerPort{{Name: "http", ContainerPort: w.Port}},
+		ReadinessProbe: &corev1.Probe{ProbeHandler: ready, PeriodSeconds: 5},
+	}
+	if w.GRPCPort > 0 {
+		c.Ports = append(c.Ports, corev1.ContainerPort{Name: "grpc", ContainerPort: w.GRPCPort})
+	}
+	names := make([]string, 0, len(w.Env))
+	for k := range w.Env {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		c.Env = append(c.Env, corev1.EnvVar{Name: k, Value: w.Env[k]})
 	}
 	if len(req) > 0 {
 		c.Resources = corev1.ResourceRequirements{Requests: req}
@@ -157,7 +222,15 @@ func service(name string, w Workload) *corev1.Service {
 		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels(w)},
 		Spec: corev1.ServiceSpec{
 			Selector: labels(w),
-			Ports:    []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromString("http")}},
+			Ports:    servicePorts(w),
 		},
 	}
+}
+
+func servicePorts(w Workload) []corev1.ServicePort {
+	ports := []corev1.ServicePort{{Name: "http", Port: w.servicePort(), TargetPort: intstr.FromString("http")}}
+	if w.GRPCPort > 0 {
+		ports = append(ports, corev1.ServicePort{Name: "grpc", Port: w.GRPCPort, TargetPort: intstr.FromString("grpc")})
+	}
+	return ports
 }

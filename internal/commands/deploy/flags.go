@@ -39,7 +39,9 @@ type specFlags struct {
 	SchemaChange                string
 	CapacityHeadroom            string
 	fs                          *pflag.FlagSet
-	strategyOnly, simulateOnly  bool
+	// svc is the --from service file, once spec has read it.
+	svc                        *servicefile.Service
+	strategyOnly, simulateOnly bool
 }
 
 func (o *specFlags) bind(cmd *cobra.Command, full bool) {
@@ -103,6 +105,7 @@ func (o *specFlags) spec() (deploy.Spec, error) {
 			return s, exitcode.UsageError(err, "")
 		}
 		s.Name = svc.Name
+		o.svc = svc
 		if d := svc.Deploy; d != nil {
 			if d.Replicas != 0 {
 				s.Replicas = d.Replicas

@@ -21,6 +21,7 @@ type RenderOptions struct {
 	Image      string
 	Port       int32
 	Prometheus string
+	Gateway    string
 	flags      specFlags
 }
 
@@ -40,6 +41,11 @@ func NewRenderCmd(f *cmdutil.Factory, runF func(*RenderOptions) error) *cobra.Co
                  Prometheus query fails at --error-threshold
   flagger        Deployment and Flagger Canary (stepWeights, blue-green
                  iterations, A/B match, mirroring)
+
+The routing objects a router needs that msctl does not render (an Istio
+VirtualService, an Ingress, an HTTPRoute, a Gateway, a TraefikService, an
+ApisixRoute, an HTTPProxy) are listed on stderr, one line each, with what
+they must contain.
 
 A strategy a target cannot run (recreate on Argo Rollouts, a canary on a
 plain Deployment) is a usage error that names the target to use.`,
@@ -63,6 +69,7 @@ plain Deployment) is a usage error that names the target to use.`,
 	fl.StringVar(&opts.Image, "image", "", "container image (default NAME:latest)")
 	fl.Int32Var(&opts.Port, "port", 8080, "container port")
 	fl.StringVar(&opts.Prometheus, "prometheus", "http://prometheus.monitoring:9090", "Prometheus address for Argo analysis")
+	fl.StringVar(&opts.Gateway, "gateway", "gateway", "Gateway API Gateway (NAME or NAMESPACE/NAME) that Flagger's HTTPRoute attaches to, with --traffic-router gateway-api")
 	return cmd
 }
 
@@ -75,7 +82,20 @@ func RunRender(opts *RenderOptions) error {
 	if err != nil {
 		return err
 	}
-	w := deploy.Workload{Name: opts.Name, Image: opts.Image, Port: opts.Port, Prometheus: opts.Prometheus}
+	w := deploy.Workload{Port: opts.Port}
+	if opts.flags.svc != nil {
+		w = deploy.WorkloadFromService(opts.flags.svc)
+	}
+	w.Prometheus, w.Gateway = opts.Prometheus, opts.Gateway
+	if opts.Name != "" {
+		w.Name = opts.Name
+	}
+	if opts.Image != "" {
+		w.Image = opts.Image
+	}
+	if opts.flags.fs.Changed("port") || w.Port == 0 {
+		w.Port = opts.Port
+	}
 	if w.Name == "" {
 		w.Name = spec.Name
 	}
@@ -85,15 +105,23 @@ func RunRender(opts *RenderOptions) error {
 	if w.Image == "" {
 		w.Image = w.Name + ":latest"
 	}
-	if opts.Port <= 0 || opts.Port > 65535 {
-		return exitcode.Usagef("invalid --port %d", opts.Port)
+	if w.Port <= 0 || w.Port > 65535 {
+		return exitcode.Usagef("invalid --port %d", w.Port)
 	}
 	b, err := deploy.Render(spec, w, opts.Target)
 	if err != nil {
 		return exitcode.UsageError(err, "")
 	}
-	_, err = opts.IO.Out.Write(b)
-	return err
+	if _, err := opts.IO.Out.Write(b); err != nil {
+		return err
+	}
+	// What the manifests refer to and do not contain goes to stderr, one
+	// line each, so that piping stdout to kubectl apply stays clean and
+	// the render does not look complete when it is not.
+	for _, p := range deploy.ProvidedObjects(spec, w, opts.Target) {
+		fmt.Fprintf(opts.IO.ErrOut, "msctl: not rendered, you provide %s\n", p)
+	}
+	return nil
 }
 
 // RecommendOptions are the parsed flags of `msctl deploy recommend`.
