@@ -11,7 +11,6 @@ import (
 	compatcmd "github.com/msctl/msctl/internal/commands/compat"
 	configcmd "github.com/msctl/msctl/internal/commands/config"
 	deploycmd "github.com/msctl/msctl/internal/commands/deploy"
-	docscmd "github.com/msctl/msctl/internal/commands/docs"
 	loadtestcmd "github.com/msctl/msctl/internal/commands/loadtest"
 	newcmd "github.com/msctl/msctl/internal/commands/new"
 	probecmd "github.com/msctl/msctl/internal/commands/probe"
@@ -39,7 +38,6 @@ func NewRoot(f *cmdutil.Factory) *cobra.Command {
 	root.AddCommand(
 		versioncmd.NewCmd(f, nil),
 		configcmd.NewCmd(f),
-		docscmd.NewCmd(f),
 		newcmd.NewCmd(f),
 		probecmd.NewCmd(f),
 		deploycmd.NewCmd(f),

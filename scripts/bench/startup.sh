@@ -53,9 +53,10 @@ if shutil.which("valgrind"):
     for name, cmd in cmds.items():
         # asyncpreemptoff: valgrind's callgrind trips over Go's preemption
         # signals; cpu.rdtscp=off: valgrind cannot execute RDTSCP, which the
-        # runtime uses now and then (cmd/msctl/startup_test.go says more).
+        # runtime uses now and then; GOGC=off: valgrind would serialize the
+        # concurrent first collection (cmd/msctl/startup_test.go says more).
         r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] + cmd,
-                           env=dict(os.environ, GODEBUG="asyncpreemptoff=1,cpu.rdtscp=off"),
+                           env=dict(os.environ, GODEBUG="asyncpreemptoff=1,cpu.rdtscp=off", GOGC="off"),
                            stdout=null, stderr=subprocess.PIPE, text=True)
         for line in r.stderr.splitlines():
             if "Collected" in line:
@@ -64,7 +65,7 @@ if shutil.which("valgrind"):
 m, g = "msctl --version", "grpcurl -version"
 rows = [("wall time, median (ms)", ms[m], ms[g], "{:.2f}")]
 if len(ins) == 2:
-    rows.append(("instructions (M)", ins[m] / 1e6, ins[g] / 1e6, "{:.2f}"))
+    rows.append(("instructions, GC off (M)", ins[m] / 1e6, ins[g] / 1e6, "{:.2f}"))
 print(f"{'':24} {m:>16} {g:>17} {'ratio':>6}  budget")
 for label, a, c, fmt in rows:
     ratio = a / c
