@@ -177,7 +177,21 @@ activemq() {
 	apt_install activemq
 }
 
-all=(consul goreleaser etcd zookeeper serf buf oasdiff rabbitmq grpcurl activemq)
+# omniORB for msctl probe corba: omniNames is the real CORBA naming service
+# the tests probe, and omniorb's nameclt binds names in it while catior is
+# the peer whose IOR decoding msctl probe corba --decode is compared with.
+omniorb() {
+	if [ -x /usr/bin/omniNames ] && [ -x /usr/bin/nameclt ] && [ -x /usr/bin/catior ]; then
+		log "omniorb: installed"
+		return
+	fi
+	log "omniorb: installing the Debian packages omniorb-nameserver and omniorb"
+	apt_install omniorb-nameserver omniorb
+	# The package starts a system omniNames on port 2809; tests start their own.
+	systemctl stop omniorb-nameserver 2>/dev/null || service omniorb-nameserver stop 2>/dev/null || true
+}
+
+all=(consul goreleaser etcd zookeeper serf buf oasdiff rabbitmq grpcurl activemq omniorb)
 # Optional parts, only installed when named.
 optional=(loadpeers)
 parts=("$@")
