@@ -93,6 +93,7 @@ type Result struct {
 	GraphQL *GraphQLDetails `json:"graphql,omitempty"`
 	Broker  *BrokerDetails  `json:"broker,omitempty"`
 	Thrift  *ThriftDetails  `json:"thrift,omitempty"`
+	Corba   *CorbaDetails   `json:"corba,omitempty"`
 
 	// Body is what the probe received (an HTTP body, a gRPC response, a
 	// WebSocket message), kept for --expect-body; it is not part of the

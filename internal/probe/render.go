@@ -131,6 +131,19 @@ func WriteDetails(w io.Writer, r *Result, st output.Style) {
 		}
 		fmt.Fprintln(w)
 	}
+	if c := r.Corba; c != nil && c.GIOP != "" {
+		fmt.Fprintf(w, "%s GIOP %s  key %s  %s", label("corba"), c.GIOP, c.ObjectKey, orNone(c.Locate))
+		if c.Forwards > 0 {
+			fmt.Fprintf(w, " after %d forwards", c.Forwards)
+		}
+		if c.Resolved != "" {
+			fmt.Fprintf(w, "  resolved %s", c.Resolved)
+		}
+		if c.Result != nil {
+			fmt.Fprintf(w, "  %s -> %t", c.Operation, *c.Result)
+		}
+		fmt.Fprintln(w)
+	}
 	if b := r.Broker; b != nil && b.Destination != "" {
 		where := b.Destination
 		if b.Partition != nil && b.Offset != nil {

@@ -33,9 +33,16 @@ func BinDir() string {
 }
 
 // MissingError says a server binary is not installed and how to get it.
-type MissingError struct{ Name string }
+type MissingError struct {
+	Name string
+	// Part, when set, is the scripts/testenv.sh part that installs it.
+	Part string
+}
 
 func (e *MissingError) Error() string {
+	if e.Part != "" {
+		return fmt.Sprintf("%s is not installed (looked in %s and $PATH): run `scripts/testenv.sh %s` to install it", e.Name, BinDir(), e.Part)
+	}
 	return fmt.Sprintf("%s is not installed (looked in %s and $PATH): run `scripts/testenv.sh` (or `make test`, which runs it) to build or install it", e.Name, BinDir())
 }
 

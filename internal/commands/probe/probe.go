@@ -46,6 +46,7 @@ error class: dns, connect, tls, timeout, protocol, status or assertion.
 		NewWSCmd(f, nil),
 		NewGraphQLCmd(f, nil),
 		NewThriftCmd(f, nil),
+		NewCorbaCmd(f, nil),
 		NewServiceCmd(f, nil),
 	)
 	cmd.AddCommand(NewBrokerCmds(f, nil)...)
@@ -57,7 +58,7 @@ const ResultSchemaHelp = `JSON (-o json, one object per probe per line):
   protocol, target, seq, time, addresses[], remote_addr, reused,
   phases[{name, duration_ms}], total_ms, ok, status, failed_phase,
   error_class, error, and the protocol's details (http, tls, dns, grpc, ws,
-  graphql, broker, thrift; instance for probe service).
+  graphql, broker, thrift, corba; instance for probe service).
 With --count > 1 a summary (min/median/p90/p99/max of every phase) follows
 the results: as a table on stdout, or on stderr with -o json|yaml.`
 
