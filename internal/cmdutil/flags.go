@@ -1,6 +1,7 @@
 package cmdutil
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -67,9 +68,26 @@ func AddRegistryFlags(cmd *cobra.Command) {
 // NoArgs rejects positional arguments with a usage error.
 func NoArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
+		if cmd.HasSubCommands() {
+			return UnknownSubcommand(cmd, args[0])
+		}
 		return exitcode.Usagef("%q takes no arguments, got %q", cmd.CommandPath(), args[0])
 	}
 	return nil
+}
+
+// UnknownSubcommand is the usage error for an argument of a command group
+// that names none of its subcommands, with the nearest one when there is
+// one (cobra's own suggestions reach only the top level).
+func UnknownSubcommand(cmd *cobra.Command, arg string) error {
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", arg, cmd.CommandPath())
+	if s := cmd.SuggestionsFor(arg); len(s) > 0 {
+		msg += fmt.Sprintf(": did you mean %q?", s[0])
+	}
+	return exitcode.UsageError(errors.New(msg), fmt.Sprintf("see `%s --help`", cmd.CommandPath()))
 }
 
 // ExactArgs requires n arguments; names describes them for the message.
