@@ -71,10 +71,7 @@ func run(ctx context.Context, f *cmdutil.Factory, args []string, onStart func() 
 			stop, onStart = onStart(), nil
 		}
 	}
-	cmd, parsed, err := execute(ctx, f, commands.NewRootFor(f, args), args, start)
-	if errors.Is(err, commands.ErrNeedFullTree) {
-		cmd, parsed, err = execute(ctx, f, commands.NewRoot(f), args, start)
-	}
+	cmd, parsed, err := execute(ctx, commands.NewRoot(f), args, start)
 	if err == nil {
 		return exitcode.OK
 	}
@@ -95,7 +92,7 @@ func run(ctx context.Context, f *cmdutil.Factory, args []string, onStart func() 
 
 // execute runs root with args; parsed says whether a command got as far as
 // running (its flags and arguments were accepted).
-func execute(ctx context.Context, f *cmdutil.Factory, root *cobra.Command, args []string, start func()) (cmd *cobra.Command, parsed bool, err error) {
+func execute(ctx context.Context, root *cobra.Command, args []string, start func()) (cmd *cobra.Command, parsed bool, err error) {
 	// Any untyped error before a command runs comes from cobra's parsing
 	// (unknown command, unknown flag, missing required flag): a usage error.
 	inner := root.PersistentPreRunE

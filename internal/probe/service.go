@@ -4,29 +4,49 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/msctl/msctl/internal/output"
 	"github.com/msctl/msctl/internal/registry"
 )
 
-// The protocols `probe service` can probe each instance with.
-var ServiceProtocols = []string{"http", "grpc", "tcp"}
+// The protocols `probe service` can probe each instance with; auto is
+// what the registry says is each instance's health endpoint.
+var ServiceProtocols = []string{"auto", "http", "grpc", "tcp"}
+
+// DefaultPortMeta is the instance metadata key that names the gRPC port
+// of a service whose registered port is another (msctl new registers its
+// HTTP port, with the gRPC one under this key).
+const DefaultPortMeta = "grpc_port"
 
 // ServiceOptions configure a probe of every instance of a service.
 type ServiceOptions struct {
-	Service  string
-	Protocol string // http (default), grpc or tcp
+	Service string
+	// Protocol is auto (the default), http, grpc or tcp. auto probes what
+	// the registry declares as each instance's health check: its HTTP
+	// check URL, else its gRPC check's target and service, else a TCP
+	// connect to the registered port.
+	Protocol string
 	// HTTP is the template for HTTP probes: its URL is replaced by
 	// Scheme://ADDRESS:PORT + Path for each instance.
-	HTTP   HTTPOptions
-	Scheme string // http or https
-	Path   string
+	HTTP HTTPOptions
+	// Scheme is http or https; "" is the instance's "scheme" metadata,
+	// else http.
+	Scheme string
+	// Path is the HTTP path; "" is the path of the instance's HTTP check
+	// URL where the registry declares one, else /.
+	Path string
 	// GRPC is the template for gRPC probes (health of GRPC.Symbol); its
-	// address is each instance's.
+	// address is each instance's, at the port its PortMeta metadata
+	// names, else its gRPC check's, else its registered port.
 	GRPC GRPCOptions
+	// PortMeta is the metadata key of the gRPC port (DefaultPortMeta when
+	// empty).
+	PortMeta string
 	// Parallel bounds how many instances are probed at once.
 	Parallel int
 }
@@ -111,23 +131,87 @@ func ProbeService(ctx context.Context, reg registry.Registry, o ServiceOptions, 
 
 func (o ServiceOptions) prober(in registry.Instance) (Prober, error) {
 	hostport := net.JoinHostPort(in.Address, strconv.Itoa(in.Port))
+	httpCheck, grpcCheck := declaredChecks(in)
 	switch o.Protocol {
+	case "", "auto":
+		// What the registry itself tests is what a healthy instance
+		// answers: a GET of / on a service that only serves its API and
+		// /readyz is a 404, not a failure.
+		switch {
+		case httpCheck != "":
+			h := o.HTTP
+			h.URL = httpCheck
+			return NewHTTP(h)
+		case grpcCheck != "":
+			g := o.GRPC
+			g.Address, g.Verb = grpcCheck, "health"
+			if target, svc, ok := strings.Cut(grpcCheck, "/"); ok {
+				g.Address = target
+				if g.Symbol == "" {
+					g.Symbol = svc
+				}
+			}
+			if !g.Plaintext && g.TLS == (TLSOptions{}) {
+				// Consul's gRPC checks are plaintext unless declared
+				// otherwise, which the catalog does not tell.
+				g.Plaintext = true
+			}
+			return NewGRPC(g)
+		}
+		return NewTCP(hostport)
 	case "tcp":
 		return NewTCP(hostport)
 	case "grpc":
 		g := o.GRPC
 		g.Address, g.Verb = hostport, "health"
+		key := o.PortMeta
+		if key == "" {
+			key = DefaultPortMeta
+		}
+		if p, err := strconv.Atoi(in.Meta[key]); err == nil && p > 0 && p < 65536 {
+			g.Address = net.JoinHostPort(in.Address, strconv.Itoa(p))
+		} else if target, svc, _ := strings.Cut(grpcCheck, "/"); target != "" {
+			g.Address = target
+			if g.Symbol == "" {
+				g.Symbol = svc
+			}
+		}
 		return NewGRPC(g)
-	case "", "http":
+	case "http":
 		h := o.HTTP
 		scheme := o.Scheme
 		if scheme == "" {
+			scheme = in.Meta["scheme"]
+		}
+		if scheme != "https" {
 			scheme = "http"
 		}
-		h.URL = scheme + "://" + hostport + o.Path
+		path := o.Path
+		if path == "" {
+			path = "/"
+			if u, err := url.Parse(httpCheck); err == nil && httpCheck != "" {
+				path = u.RequestURI()
+			}
+		}
+		h.URL = scheme + "://" + hostport + path
 		return NewHTTP(h)
 	}
-	return nil, fmt.Errorf("unknown protocol %q: use http, grpc or tcp", o.Protocol)
+	return nil, fmt.Errorf("unknown protocol %q: use auto, http, grpc or tcp", o.Protocol)
+}
+
+// declaredChecks returns the URL of the instance's HTTP check and the
+// target (HOST:PORT[/SERVICE]) of its gRPC check, where the registry
+// declares them.
+func declaredChecks(in registry.Instance) (httpURL, grpcTarget string) {
+	for _, c := range in.Checks {
+		switch {
+		case c.Type == "http" && httpURL == "" && strings.HasPrefix(c.Definition, "http"):
+			httpURL = c.Definition
+		case c.Type == "grpc" && grpcTarget == "" && c.Definition != "":
+			grpcTarget = c.Definition
+		}
+	}
+	return httpURL, grpcTarget
 }
 
 // ServiceExitCode is ExitCode over every instance's results; an instance

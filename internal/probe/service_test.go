@@ -127,3 +127,104 @@ func TestProbeServiceConsul(t *testing.T) {
 		t.Error("unknown service: no error")
 	}
 }
+
+// TestProbeServiceRegisteredHealth registers two instances as msctl new's
+// service registers itself in Consul (the HTTP port with an HTTP check of
+// /readyz, the gRPC port under grpc_port metadata, the scheme under
+// scheme), in front of servers that, like the generated ones, answer 404
+// on / and 200 on /readyz. Probing what the registry declares passes them.
+func TestProbeServiceRegisteredHealth(t *testing.T) {
+	c := testserver.StartConsul(t)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ready") })
+	var grpcPorts []string
+	for i := 1; i <= 2; i++ {
+		h := httptest.NewServer(mux)
+		defer h.Close()
+		g, err := probeserver.StartGRPC(probeserver.GRPCOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer g.Stop()
+		u, _ := url.Parse(h.URL)
+		_, gport, _ := strings.Cut(g.Addr, ":")
+		grpcPorts = append(grpcPorts, gport)
+		body := fmt.Sprintf(`{"Name":"orders","ID":"orders-%d","Address":"127.0.0.1","Port":%s,"Meta":{"scheme":"http","grpc_port":%q,"alt_grpc":%q},`+
+			`"Check":{"HTTP":"%s/readyz","Interval":"1s"}}`, i, u.Port(), gport, gport, h.URL)
+		req, _ := http.NewRequest(http.MethodPut, "http://"+c.HTTPAddr+"/v1/agent/service/register", strings.NewReader(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("register: %s", resp.Status)
+		}
+	}
+	reg, err := registry.Open(config.Context{Registry: "consul", Address: c.HTTPAddr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	// Consul runs the checks within their interval; until then the
+	// registry cannot say what they test.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		ins, err := reg.Instances(ctx, "orders")
+		if err != nil {
+			t.Fatal(err)
+		}
+		passing := 0
+		for _, in := range ins {
+			if in.Health == registry.Passing {
+				passing++
+			}
+		}
+		if passing == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("checks not passing: %+v", ins)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	ro := RunOptions{Timeout: 3 * time.Second}
+	probeAll := func(o ServiceOptions) []ServiceResults {
+		t.Helper()
+		o.Service = "orders"
+		rs, err := ProbeService(ctx, reg, o, ro)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rs) != 2 {
+			t.Fatalf("%d instances", len(rs))
+		}
+		return rs
+	}
+	for name, o := range map[string]ServiceOptions{
+		"auto":              {Protocol: "auto"},
+		"http without path": {Protocol: "http"},
+		"grpc":              {Protocol: "grpc", GRPC: GRPCOptions{Plaintext: true}},
+		"grpc port-meta":    {Protocol: "grpc", PortMeta: "alt_grpc", GRPC: GRPCOptions{Plaintext: true}},
+	} {
+		rs := probeAll(o)
+		if code := ServiceExitCode(rs); code != 0 {
+			t.Errorf("%s: exit %d", name, code)
+		}
+		for i, s := range rs {
+			r := s.Results[0]
+			switch {
+			case !r.OK:
+				t.Errorf("%s: %s failed: %s", name, s.Instance.ID, r.Error)
+			case strings.HasPrefix(name, "grpc") && !strings.HasSuffix(r.Target, ":"+grpcPorts[i]):
+				t.Errorf("%s: %s probed %s, want the gRPC port %s", name, s.Instance.ID, r.Target, grpcPorts[i])
+			case !strings.HasPrefix(name, "grpc") && !strings.HasSuffix(r.Target, "/readyz"):
+				t.Errorf("%s: %s probed %s, want the HTTP check's /readyz", name, s.Instance.ID, r.Target)
+			}
+		}
+	}
+	// An explicit path is still what is probed: / is a 404 here.
+	if code := ServiceExitCode(probeAll(ServiceOptions{Protocol: "http", Path: "/"})); code != 1 {
+		t.Errorf("GET /: exit %d, want 1 (404)", code)
+	}
+}

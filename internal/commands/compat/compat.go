@@ -57,19 +57,12 @@ Exit codes: 0 compatible (or breaking changes covered by a major version bump),
 --no-semver), 2 bad input (the parse error with file:line:column), 3 a URL
 baseline could not be fetched.`
 
-// Use and Short describe the command group; the root lists it with them
-// without building it.
-const (
-	Use   = "compat"
-	Short = "Gate API changes: Protocol Buffers, OpenAPI and GraphQL, with semantic versions"
-)
-
 // NewCmd builds `msctl compat` and its subcommands.
 func NewCmd(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams}
 	cmd := &cobra.Command{
-		Use:   Use,
-		Short: Short,
+		Use:   "compat",
+		Short: "Gate API changes: Protocol Buffers, OpenAPI and GraphQL, with semantic versions",
 		Long: `Compare an API with its baseline and fail on changes that break clients.
 
 With no subcommand, every API file that service.yaml lists (apis: kind/path) is

@@ -14,18 +14,11 @@ import (
 	"github.com/msctl/msctl/internal/output"
 )
 
-// Use and Short describe the command group; the root lists it with them
-// without building it.
-const (
-	Use   = "config"
-	Short = "View and edit msctl's configuration and contexts"
-)
-
 // NewCmd builds `msctl config` and its subcommands.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   Use,
-		Short: Short,
+		Use:   "config",
+		Short: "View and edit msctl's configuration and contexts",
 		Long: `View and edit msctl's configuration file and its named contexts.
 
 The file is --config, else $MSCTL_CONFIG, else $XDG_CONFIG_HOME/msctl/config.yaml.

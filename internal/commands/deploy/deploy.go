@@ -16,18 +16,11 @@ import (
 	"github.com/msctl/msctl/internal/output"
 )
 
-// Use and Short describe the command group; the root lists it with them
-// without building it.
-const (
-	Use   = "deploy"
-	Short = "Plan, simulate, lint, recommend and render deployment strategies"
-)
-
 // NewCmd builds `msctl deploy` and its subcommands.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   Use,
-		Short: Short,
+		Use:   "deploy",
+		Short: "Plan, simulate, lint, recommend and render deployment strategies",
 		Long: `Show a deployment before it runs: the replica counts, traffic shares,
 capacity, cost, duration, gate evidence, blast radius and rollback of every
 step of a recreate, rolling, blue-green, canary, A/B or shadow rollout, with

@@ -70,19 +70,12 @@ const jsonSchemaHelp = `JSON (-o json, and the --save result file; schema "msctl
   histograms        {corrected, uncorrected, send_lag}: HDR histograms (µs), base64
   runs              number of runs merged`
 
-// Use and Short describe the command group; the root lists it with them
-// without building it.
-const (
-	Use   = "loadtest [URL]"
-	Short = "Send open-model load (HTTP or gRPC) and report latency without coordinated omission"
-)
-
 // NewCmd builds `msctl loadtest` and its subcommands.
 func NewCmd(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams}
 	cmd := &cobra.Command{
-		Use:   Use,
-		Short: Short,
+		Use:   "loadtest [URL]",
+		Short: "Send open-model load (HTTP or gRPC) and report latency without coordinated omission",
 		Long: `Send load to an HTTP or gRPC target and report throughput and latency.
 
 With --rate (open model) requests are sent at their scheduled times whatever

@@ -26,13 +26,6 @@ type ListOptions struct {
 	Output string
 }
 
-// Use and Short describe the command group; the root lists it with them
-// without building it.
-const (
-	Use   = "new"
-	Short = "Scaffold a service that builds, passes its tests and registers itself"
-)
-
 // NewCmd builds `msctl new` and its subcommands.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	lo := &ListOptions{IO: f.IOStreams}
@@ -40,8 +33,8 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	var dir, templatesDir string
 	var dryRun, diff, force bool
 	cmd := &cobra.Command{
-		Use:   Use,
-		Short: Short,
+		Use:   "new",
+		Short: "Scaffold a service that builds, passes its tests and registers itself",
 		Long: `Scaffold a new project from msctl's embedded templates, or update one that
 msctl generated before without losing your edits.
 

@@ -19,18 +19,11 @@ import (
 	"github.com/msctl/msctl/internal/probe"
 )
 
-// Use and Short describe the command group; the root lists it with them
-// without building it.
-const (
-	Use   = "probe"
-	Short = "Probe a service over HTTP, TCP, DNS and more, with timed phases"
-)
-
 // NewCmd builds `msctl probe` and its protocol subcommands.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   Use,
-		Short: Short,
+		Use:   "probe",
+		Short: "Probe a service over HTTP, TCP, DNS and more, with timed phases",
 		Long: `Probe a service the way a client of it would, and report where the call
 spends its time and where it fails.
 

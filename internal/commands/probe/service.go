@@ -22,6 +22,7 @@ type ServiceOptions struct {
 	Path        string
 	Scheme      string
 	GRPCService string
+	PortMeta    string
 	Plaintext   bool
 	Headers     []string
 	Parallel    int
@@ -40,8 +41,18 @@ func NewServiceCmd(f *cmdutil.Factory, runF func(*ServiceOptions) error) *cobra.
 or --registry/--address), then probe each one directly at its registered
 address and port (up to --parallel at a time) with --protocol:
 
-  http   GET --scheme://ADDRESS:PORT--path (default http, /), as probe http
-  grpc   grpc.health.v1 Check of --grpc-service, as probe grpc health
+  auto   (default) what the registry declares as the instance's health
+         check: GET of its HTTP check URL (Consul), else grpc.health.v1
+         of its gRPC check's target and service (plaintext, as Consul's
+         check, unless TLS flags are given), else a TCP connect to the
+         registered port
+  http   GET --scheme://ADDRESS:PORT--path, as probe http; without --path
+         the path of the instance's HTTP check URL, else /; without
+         --scheme the instance's "scheme" metadata, else http
+  grpc   grpc.health.v1 Check of --grpc-service, as probe grpc health, at
+         the port the --port-meta metadata names (default grpc_port, which
+         msctl new registers), else the gRPC check's, else the registered
+         port
   tcp    a TCP connect, as probe tcp
 
 The table puts the registry's view of each instance (passing, critical)
@@ -54,7 +65,8 @@ registry_health.
 Exit codes: as every probe (0 all passed, 1 a check failed, 3 an instance
 was unreachable); a registry that cannot be reached exits 3, an unknown
 service 1.`,
-		Example: `  msctl probe service web --path /healthz
+		Example: `  msctl probe service orders
+  msctl probe service web --path /healthz
   msctl probe service payments --protocol grpc --plaintext --grpc-service payments.v1.Payments
   msctl probe service redis --protocol tcp --registry consul://10.0.0.5:8500
   msctl probe service web --count 5 -o json | jq 'select(.ok | not) | .instance.id'`,
@@ -70,9 +82,10 @@ service 1.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.Protocol, "protocol", "http", "how to probe each instance: http, grpc or tcp")
-	fl.StringVar(&opts.Path, "path", "/", "HTTP path to request (--protocol http)")
-	fl.StringVar(&opts.Scheme, "scheme", "http", "http or https (--protocol http)")
+	fl.StringVar(&opts.Protocol, "protocol", "auto", "how to probe each instance: auto (its registered health check), http, grpc or tcp")
+	fl.StringVar(&opts.Path, "path", "", "HTTP path to request (--protocol http; default the HTTP check's path, else /)")
+	fl.StringVar(&opts.Scheme, "scheme", "", "http or https (--protocol http; default the instance's scheme metadata, else http)")
+	fl.StringVar(&opts.PortMeta, "port-meta", probe.DefaultPortMeta, "instance metadata key that names the gRPC port (--protocol grpc)")
 	fl.StringVar(&opts.GRPCService, "grpc-service", "", "service name for the gRPC health check (default the server's overall health)")
 	fl.BoolVar(&opts.Plaintext, "plaintext", false, "gRPC without TLS (--protocol grpc)")
 	fl.StringArrayVarP(&opts.Headers, "header", "H", nil, "HTTP request header \"Name: value\" (repeatable)")
@@ -102,8 +115,15 @@ func RunService(ctx context.Context, opts *ServiceOptions) error {
 	if err := cmdutil.CheckEnum("protocol", opts.Protocol, probe.ServiceProtocols); err != nil {
 		return err
 	}
-	if err := cmdutil.CheckEnum("scheme", opts.Scheme, []string{"http", "https"}); err != nil {
-		return err
+	if opts.Scheme != "" {
+		if err := cmdutil.CheckEnum("scheme", opts.Scheme, []string{"http", "https"}); err != nil {
+			return err
+		}
+	}
+	if opts.Path != "" && opts.Protocol == "auto" {
+		// --path only makes sense for HTTP: asking for it is asking for
+		// HTTP probes.
+		opts.Protocol = "http"
 	}
 	if opts.Parallel < 1 {
 		return exitcode.Usagef("invalid --parallel %d: must be at least 1", opts.Parallel)
@@ -114,8 +134,9 @@ func RunService(ctx context.Context, opts *ServiceOptions) error {
 	}
 	so := probe.ServiceOptions{
 		Service: opts.Service, Protocol: opts.Protocol, Path: opts.Path, Scheme: opts.Scheme, Parallel: opts.Parallel,
-		HTTP: probe.HTTPOptions{Headers: opts.Headers, TLS: opts.TLS, ExpectStatus: expect},
-		GRPC: probe.GRPCOptions{Symbol: opts.GRPCService, Plaintext: opts.Plaintext, TLS: opts.TLS, ExpectStatus: expect},
+		PortMeta: opts.PortMeta,
+		HTTP:     probe.HTTPOptions{Headers: opts.Headers, TLS: opts.TLS, ExpectStatus: expect},
+		GRPC:     probe.GRPCOptions{Symbol: opts.GRPCService, Plaintext: opts.Plaintext, TLS: opts.TLS, ExpectStatus: expect},
 	}
 	if opts.TLS.Insecure {
 		warnInsecure(opts.IO)

@@ -130,18 +130,11 @@ func (t *TargetFlags) prober(ctx context.Context, ios *iostreams.IOStreams, targ
 	return &rl.Prober{Target: ut, Draft: rl.Draft(t.Draft), Log: ios.ErrOut}, nil
 }
 
-// Use and Short describe the command group; the root lists it with them
-// without building it.
-const (
-	Use   = "ratelimit"
-	Short = "Find or verify a service's rate limit"
-)
-
 // NewCmd builds `msctl ratelimit`.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   Use,
-		Short: Short,
+		Use:   "ratelimit",
+		Short: "Find or verify a service's rate limit",
 		Long: `Measure rate limits instead of merely counting 429s.
 
 find discovers the sustained rate and burst of a limit with open-model

@@ -15,18 +15,11 @@ import (
 	_ "github.com/msctl/msctl/internal/registry/all" // every adapter
 )
 
-// Use and Short describe the command group; the root lists it with them
-// without building it.
-const (
-	Use   = "registry"
-	Short = "Inspect, watch, diagnose and repair service registries"
-)
-
 // NewCmd builds the `msctl registry` group.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   Use,
-		Short: Short,
+		Use:   "registry",
+		Short: "Inspect, watch, diagnose and repair service registries",
 		Long: `Inspect and diagnose service discovery in Consul (and every other registry
 adapter msctl knows) from one place.
 

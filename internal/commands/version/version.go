@@ -19,20 +19,13 @@ type Options struct {
 	Output string
 }
 
-// Use and Short describe the command group; the root lists it with them
-// without building it.
-const (
-	Use   = "version"
-	Short = "Print msctl's version, commit, build date and Go version"
-)
-
 // NewCmd builds `msctl version`. runF, when not nil, replaces the run
 // function so that tests can check flag parsing alone.
 func NewCmd(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams}
 	cmd := &cobra.Command{
-		Use:   Use,
-		Short: Short,
+		Use:   "version",
+		Short: "Print msctl's version, commit, build date and Go version",
 		Example: `  msctl version
   msctl version -o json | jq -r .version`,
 		Args:              cmdutil.NoArgs,

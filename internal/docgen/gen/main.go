@@ -1,6 +1,9 @@
 // Command gen refreshes the committed reference docs (docs/reference/) and
 // shell completions (completions/) from msctl's command tree. It is run by
-// `go generate ./...`.
+// `go generate ./...`; with -man DIR it writes the man pages the release
+// archives ship instead (.goreleaser.yaml). The generators live here, not
+// in the msctl binary: cobra's man renderer links a Markdown parser whose
+// package init alone costs about a quarter of `msctl --version`.
 package main
 
 import (
@@ -17,8 +20,13 @@ import (
 
 func main() {
 	root := flag.String("root", ".", "repository root")
+	manDir := flag.String("man", "", "write man pages into this folder instead")
 	flag.Parse()
-	if err := run(*root); err != nil {
+	run := func() error { return run(*root) }
+	if *manDir != "" {
+		run = func() error { return man(*manDir) }
+	}
+	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
@@ -39,4 +47,17 @@ func run(repo string) error {
 		return err
 	}
 	return docgen.Write(filepath.Join(repo, "completions"), comp, "")
+}
+
+func man(dir string) error {
+	ios, _, _, _ := iostreams.Test()
+	pages, err := docgen.Man(commands.NewRoot(cmdutil.New(ios)))
+	if err != nil {
+		return err
+	}
+	if err := docgen.Write(dir, pages, ".1"); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "gen: wrote %d man pages to %s\n", len(pages), dir)
+	return nil
 }

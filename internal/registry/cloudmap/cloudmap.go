@@ -3,25 +3,21 @@
 // with health (DiscoverInstances with HealthStatus ALL).
 //
 // cloudmap://NAMESPACE[?region=R][&endpoint=URL][&profile=P]: region,
-// endpoint and credentials come from a chain in the AWS SDKs' order
-// (environment, shared config and credentials files, container
+// endpoint and credentials come from the AWS SDK's default chain
+// (aws-sdk-go-v2/config's LoadDefaultConfig: environment, shared config
+// and credentials files with every profile kind — static keys,
+// credential_process, SSO, assume-role, web identity — container
 // credentials, EC2 instance metadata), resolved on first use; endpoint
-// overrides the service endpoint (a VPC endpoint, or a test server).
-//
-// The package speaks Cloud Map's AWS JSON 1.1 protocol itself (client.go)
-// and signs with the SDK's Signature Version 4 signer, instead of using
-// the SDK's servicediscovery client and config loader: those compile
-// endpoint tables and pull in the SSO, STS and sign-in clients at package
-// init, which cost every msctl command about 2 ms of start-up even when
-// no Cloud Map is used. Profiles that need those clients (SSO,
-// assume-role, web identity) are resolved by the AWS CLI v2 through
-// `aws configure export-credentials`, run as a credential process.
+// overrides the service endpoint (a VPC endpoint, or a test server). The
+// calls go through the SDK's servicediscovery client, with its signing,
+// retries and error types.
 package cloudmap
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -29,6 +25,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/msctl/msctl/internal/config"
 	"github.com/msctl/msctl/internal/exitcode"
@@ -39,12 +43,22 @@ func init() {
 	registry.RegisterKind("cloudmap", []string{"aws-cloudmap"}, Open)
 }
 
+// API is the part of the SDK's Cloud Map client the adapter calls;
+// *servicediscovery.Client implements it.
+type API interface {
+	servicediscovery.ListNamespacesAPIClient
+	servicediscovery.ListServicesAPIClient
+	DiscoverInstances(ctx context.Context, in *servicediscovery.DiscoverInstancesInput, optFns ...func(*servicediscovery.Options)) (*servicediscovery.DiscoverInstancesOutput, error)
+}
+
 // Registry is the Cloud Map adapter.
 type Registry struct {
 	namespace string
 	region    string
 	endpoint  string
 	profile   string
+	// httpClient replaces the SDK's HTTP client when set (tests).
+	httpClient aws.HTTPClient
 
 	mu  sync.Mutex // guards api: the doctor reads concurrently
 	api API
@@ -71,10 +85,35 @@ func Open(c config.Context) (registry.Registry, error) {
 	return r, nil
 }
 
-// New returns an adapter over a ready client (a *Client, or a stand-in in
-// tests).
+// New returns an adapter over a ready client (from NewAPI, or a stand-in
+// in tests).
 func New(api API, namespace string) *Registry {
 	return &Registry{api: api, namespace: namespace}
+}
+
+// NewAPI makes the SDK's Cloud Map client from cfg. A custom endpoint
+// (endpoint, or one configured through AWS_ENDPOINT_URL* or a profile's
+// endpoint_url) serves every call: the "data-" host prefix that AWS's own
+// endpoints give DiscoverInstances is not added to it, since a VPC
+// endpoint or a test server is one host.
+func NewAPI(cfg aws.Config, endpoint string, optFns ...func(*servicediscovery.Options)) *servicediscovery.Client {
+	return servicediscovery.NewFromConfig(cfg, append([]func(*servicediscovery.Options){func(o *servicediscovery.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+		if o.BaseEndpoint != nil {
+			o.APIOptions = append(o.APIOptions, noHostPrefix)
+		}
+		o.HTTPClient = limitBodies(o.HTTPClient)
+	}}, optFns...)...)
+}
+
+// noHostPrefix turns off the SDK's endpoint host prefix for a call.
+func noHostPrefix(s *middleware.Stack) error {
+	return s.Initialize.Add(middleware.InitializeMiddlewareFunc("msctlNoHostPrefix",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
+		}), middleware.Before)
 }
 
 // Kind implements registry.Registry.
@@ -86,56 +125,75 @@ func (r *Registry) client(ctx context.Context) (API, error) {
 	if r.api != nil {
 		return r.api, nil
 	}
+	if r.endpoint != "" {
+		u, err := url.Parse(r.endpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, exitcode.UsageError(fmt.Errorf("cloudmap: endpoint %q is not an http(s) URL", r.endpoint), "")
+		}
+	}
 	// Missing credentials, region or profile are settings to fix: exit 2.
-	st, err := newChain(r.profile).resolve(r.region)
+	cfg, err := loadConfig(ctx, r.region, r.profile, r.httpClient)
 	if err != nil {
 		return nil, exitcode.UsageError(fmt.Errorf("cloudmap: %w", err), "")
 	}
-	if st.Region == "" {
+	if cfg.Region == "" {
 		return nil, exitcode.UsageError(fmt.Errorf("cloudmap: no AWS region: set AWS_REGION or cloudmap://%s?region=REGION", r.namespace), "")
 	}
-	r.region = st.Region
-	endpoint := r.endpoint
-	if endpoint == "" {
-		// A custom endpoint serves DiscoverInstances too: no "data-" host.
-		endpoint = st.Endpoint
+	r.region = cfg.Region
+	c := NewAPI(cfg, r.endpoint)
+	if ep := c.Options().BaseEndpoint; ep != nil {
+		r.endpoint = *ep
 	}
-	if endpoint != "" {
-		u, err := url.Parse(endpoint)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, exitcode.UsageError(fmt.Errorf("cloudmap: endpoint %q is not an http(s) URL", endpoint), "")
-		}
-		r.endpoint = endpoint
-	}
-	c := NewClient(st.Region, endpoint, st.Credentials)
-	c.HTTP = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	r.api = c
 	return r.api, nil
 }
 
+// permissionCodes are the error codes of a refused credential or request.
+var permissionCodes = []string{"AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException",
+	"ExpiredTokenException", "InvalidClientTokenId", "SignatureDoesNotMatch", "MissingAuthenticationTokenException",
+	"IncompleteSignatureException"}
+
 // classify maps errors: a refused credential is a permission error, a
 // transport failure is unreachable.
 func (r *Registry) classify(err error) error {
-	var ae *APIError
+	var ae smithy.APIError
 	if errors.As(err, &ae) {
-		switch ae.Code {
-		case "AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException",
-			"ExpiredTokenException", "InvalidClientTokenId", "SignatureDoesNotMatch", "MissingAuthenticationTokenException":
-			return fmt.Errorf("cloudmap: %w: %s: %s", registry.ErrPermissionDenied, ae.Code, ae.Message)
+		code, msg := ae.ErrorCode(), ae.ErrorMessage()
+		// An answer without an error code or text decodes as
+		// "UnknownError"; its HTTP status says more.
+		var re *awshttp.ResponseError
+		if code == "UnknownError" && errors.As(err, &re) {
+			code = fmt.Sprintf("HTTP %d from %s", re.HTTPStatusCode(), r.where())
 		}
-		return fmt.Errorf("cloudmap: %s: %s", ae.Code, ae.Message)
-	}
-	var ce *CredentialsError
-	if errors.As(err, &ce) {
-		return fmt.Errorf("cloudmap: %w", err)
+		text := code
+		if msg != "" && msg != "UnknownError" && msg != ae.ErrorCode() {
+			text += ": " + msg
+		}
+		for _, c := range permissionCodes {
+			if ae.ErrorCode() == c {
+				return fmt.Errorf("cloudmap: %w: %s", registry.ErrPermissionDenied, text)
+			}
+		}
+		return fmt.Errorf("cloudmap: %s", text)
 	}
 	if registry.IsTLSVerification(err) {
 		return registry.TLSError("cloudmap", r.where(), err)
 	}
+	var se *smithy.OperationError
+	cause := err
+	if errors.As(err, &se) {
+		cause = se.Err
+	}
 	var ne net.Error
 	var oe *net.OpError
-	if errors.As(err, &ne) || errors.As(err, &oe) || errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "connection refused") {
-		return &registry.UnreachableError{Kind: "cloudmap", Address: r.where(), Err: err}
+	var send *smithyhttp.RequestSendError
+	if errors.As(err, &send) || errors.As(err, &ne) || errors.As(err, &oe) || errors.Is(err, context.DeadlineExceeded) {
+		return &registry.UnreachableError{Kind: "cloudmap", Address: r.where(), Err: cause}
+	}
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() != 0 {
+		// An answer that is not AWS's JSON (a proxy's error page).
+		return fmt.Errorf("cloudmap: HTTP %d from %s: %v", re.HTTPStatusCode(), r.where(), re.Err)
 	}
 	return fmt.Errorf("cloudmap: %w", err)
 }
@@ -152,19 +210,19 @@ func (r *Registry) where() string {
 
 // namespaceID finds the namespace's id by name.
 func (r *Registry) namespaceID(ctx context.Context, api API) (string, error) {
-	next := ""
+	p := servicediscovery.NewListNamespacesPaginator(api, &servicediscovery.ListNamespacesInput{})
 	for range 1000 {
-		out, err := api.ListNamespaces(ctx, &ListNamespacesInput{NextToken: next})
+		if !p.HasMorePages() {
+			break
+		}
+		out, err := p.NextPage(ctx)
 		if err != nil {
 			return "", r.classify(err)
 		}
 		for _, ns := range out.Namespaces {
-			if ns.Name == r.namespace || ns.ID == r.namespace {
-				return ns.ID, nil
+			if aws.ToString(ns.Name) == r.namespace || aws.ToString(ns.Id) == r.namespace {
+				return aws.ToString(ns.Id), nil
 			}
-		}
-		if next = out.NextToken; next == "" {
-			break
 		}
 	}
 	return "", fmt.Errorf("cloudmap: no namespace %q in this account and region", r.namespace)
@@ -177,18 +235,18 @@ func (r *Registry) serviceNames(ctx context.Context, api API) ([]string, error) 
 		return nil, err
 	}
 	var names []string
-	next := ""
+	p := servicediscovery.NewListServicesPaginator(api, &servicediscovery.ListServicesInput{Filters: []types.ServiceFilter{{
+		Name: types.ServiceFilterNameNamespaceId, Values: []string{id}, Condition: types.FilterConditionEq}}})
 	for range 1000 {
-		out, err := api.ListServices(ctx, &ListServicesInput{NextToken: next, Filters: []ServiceFilter{{
-			Name: "NAMESPACE_ID", Values: []string{id}, Condition: "EQ"}}})
+		if !p.HasMorePages() {
+			break
+		}
+		out, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, r.classify(err)
 		}
 		for _, s := range out.Services {
-			names = append(names, s.Name)
-		}
-		if next = out.NextToken; next == "" {
-			break
+			names = append(names, aws.ToString(s.Name))
 		}
 	}
 	sort.Strings(names)
@@ -241,17 +299,18 @@ func (r *Registry) Instances(ctx context.Context, service string) ([]registry.In
 }
 
 func (r *Registry) discover(ctx context.Context, api API, service string) ([]registry.Instance, error) {
-	out, err := api.DiscoverInstances(ctx, &DiscoverInstancesInput{
-		NamespaceName: r.namespace,
-		ServiceName:   service,
-		HealthStatus:  "ALL",
-		MaxResults:    1000,
+	out, err := api.DiscoverInstances(ctx, &servicediscovery.DiscoverInstancesInput{
+		NamespaceName: aws.String(r.namespace),
+		ServiceName:   aws.String(service),
+		HealthStatus:  types.HealthStatusFilterAll,
+		MaxResults:    aws.Int32(1000),
 	})
-	var ae *APIError
-	if errors.As(err, &ae) && ae.Code == "ServiceNotFound" {
+	var snf *types.ServiceNotFound
+	if errors.As(err, &snf) {
 		return nil, fmt.Errorf("%w: no service %s in cloudmap namespace %s", registry.ErrServiceNotFound, service, r.namespace)
 	}
-	if errors.As(err, &ae) && ae.Code == "NamespaceNotFound" {
+	var nnf *types.NamespaceNotFound
+	if errors.As(err, &nnf) {
 		return nil, fmt.Errorf("cloudmap: no namespace %q in this account and region", r.namespace)
 	}
 	if err != nil {
@@ -265,8 +324,8 @@ func (r *Registry) discover(ctx context.Context, api API, service string) ([]reg
 	return ins, nil
 }
 
-func toInstance(service string, s InstanceSummary) registry.Instance {
-	in := registry.Instance{ID: s.InstanceID, Service: service, Source: "cloudmap", Meta: map[string]string{}}
+func toInstance(service string, s types.HttpInstanceSummary) registry.Instance {
+	in := registry.Instance{ID: aws.ToString(s.InstanceId), Service: service, Source: "cloudmap", Meta: map[string]string{}}
 	for k, v := range s.Attributes {
 		switch k {
 		case "AWS_INSTANCE_IPV4":
@@ -289,11 +348,11 @@ func toInstance(service string, s InstanceSummary) registry.Instance {
 		in.Tags = append(in.Tags, "zone="+az)
 	}
 	in.Version = registry.VersionOf(nil, in.Meta)
-	check := registry.Check{ID: "cloudmap-health", Name: "Cloud Map health status", Type: "cloudmap", Output: "HealthStatus " + s.HealthStatus}
+	check := registry.Check{ID: "cloudmap-health", Name: "Cloud Map health status", Type: "cloudmap", Output: "HealthStatus " + string(s.HealthStatus)}
 	switch s.HealthStatus {
-	case "HEALTHY":
+	case types.HealthStatusHealthy:
 		check.Status = registry.Passing
-	case "UNHEALTHY":
+	case types.HealthStatusUnhealthy:
 		check.Status = registry.Critical
 	default:
 		check.Status = registry.Unknown
@@ -302,4 +361,49 @@ func toInstance(service string, s InstanceSummary) registry.Instance {
 	in.Checks = []registry.Check{check}
 	in.Health = check.Status
 	return in
+}
+
+// maxBody bounds one answer: DiscoverInstances returns at most 1000
+// instances with up to 30 attributes of 1 KiB each. The SDK reads answers
+// (error answers too) whole, so a misbehaving endpoint could otherwise
+// fill memory.
+const maxBody = 64 << 20
+
+// limitBodies wraps the SDK's HTTP client so that no answer is read past
+// maxBody.
+func limitBodies(c aws.HTTPClient) aws.HTTPClient {
+	if c == nil {
+		c = awshttp.NewBuildableClient()
+	}
+	return bodyLimit{c}
+}
+
+type bodyLimit struct{ next aws.HTTPClient }
+
+func (b bodyLimit) Do(req *http.Request) (*http.Response, error) {
+	resp, err := b.next.Do(req)
+	if err == nil && resp.Body != nil {
+		resp.Body = &limitedBody{ReadCloser: resp.Body, left: maxBody + 1}
+	}
+	return resp, err
+}
+
+// errBodyTooLarge ends a read past maxBody.
+var errBodyTooLarge = fmt.Errorf("the answer is larger than %d MiB", maxBody>>20)
+
+type limitedBody struct {
+	io.ReadCloser
+	left int64 // bytes that may still be read, maxBody+1 at first
+}
+
+func (l *limitedBody) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		return 0, errBodyTooLarge
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.ReadCloser.Read(p)
+	l.left -= int64(n)
+	return n, err
 }

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 
 	"github.com/msctl/msctl/internal/config"
 	"github.com/msctl/msctl/internal/exitcode"
@@ -27,8 +29,11 @@ func seeded(t *testing.T) *testserver.FakeCloudMap {
 	return f
 }
 
-func fakeClient(f *testserver.FakeCloudMap, secret string) *Client {
-	return NewClient("us-east-1", f.URL, credentials.NewStaticCredentialsProvider("AKIDFAKE", secret, ""))
+// fakeClient is the SDK's client pointed at the fake, signing with the
+// fake's access key and secret.
+func fakeClient(f *testserver.FakeCloudMap, secret string, optFns ...func(*servicediscovery.Options)) *servicediscovery.Client {
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDFAKE", secret, "")}
+	return NewAPI(cfg, f.URL, optFns...)
 }
 
 func TestCloudMapAgainstFake(t *testing.T) {

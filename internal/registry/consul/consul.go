@@ -463,6 +463,9 @@ func checkOf(c *api.HealthCheck) registry.Check {
 			rc.Type = "tcp"
 		}
 	}
+	if rc.Definition == "" {
+		rc.Definition = definitionFromOutput(rc.Type, rc.Output)
+	}
 	if rc.Type == "" && c.CheckID == "serfHealth" {
 		rc.Type = "serf"
 	}
@@ -470,6 +473,46 @@ func checkOf(c *api.HealthCheck) registry.Check {
 		rc.Type = "maintenance"
 	}
 	return rc
+}
+
+// definitionFromOutput reads what a check tests from the output Consul
+// gives it, for checks registered with a service through the agent, whose
+// definition neither the health API nor the agent's check list returns.
+// The forms are those Consul's checks write: "HTTP GET URL: 200 OK Output:
+// ...", "TCP connect HOST:PORT: Success", "gRPC check TARGET: success",
+// and Go's errors of a failed request or dial (`Get "URL": ...`, "dial tcp
+// HOST:PORT: ..."). Anything else leaves the target unknown.
+func definitionFromOutput(typ, out string) string {
+	switch typ {
+	case "http":
+		method, rest, ok := strings.Cut(strings.TrimPrefix(out, "HTTP "), " ")
+		if !ok || method == "" || strings.ToUpper(method) != method && !strings.HasPrefix(rest, `"`) {
+			return ""
+		}
+		if q, ok := strings.CutPrefix(rest, `"`); ok {
+			u, _, _ := strings.Cut(q, `"`)
+			return u
+		}
+		u, _, _ := strings.Cut(rest, ": ")
+		if strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://") {
+			return u
+		}
+	case "tcp":
+		for _, prefix := range []string{"TCP connect ", "dial tcp "} {
+			if rest, ok := strings.CutPrefix(out, prefix); ok {
+				target, _, _ := strings.Cut(rest, ": ")
+				if _, _, err := net.SplitHostPort(target); err == nil {
+					return target
+				}
+			}
+		}
+	case "grpc":
+		if rest, ok := strings.CutPrefix(out, "gRPC check "); ok {
+			target, _, _ := strings.Cut(rest, ": ")
+			return target
+		}
+	}
+	return ""
 }
 
 func healthOf(s string) registry.Health {

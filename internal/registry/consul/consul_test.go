@@ -225,3 +225,21 @@ func TestNotConsul(t *testing.T) {
 		})
 	}
 }
+
+func TestDefinitionFromOutput(t *testing.T) {
+	for _, tt := range []struct{ typ, out, want string }{
+		{"http", "HTTP GET http://127.0.0.1:8080/readyz: 200 OK Output: ok", "http://127.0.0.1:8080/readyz"},
+		{"http", "HTTP GET https://10.0.0.1:8443/readyz: 503 Service Unavailable Output: draining", "https://10.0.0.1:8443/readyz"},
+		{"http", `Get "http://127.0.0.1:1/readyz": dial tcp 127.0.0.1:1: connect: connection refused`, "http://127.0.0.1:1/readyz"},
+		{"tcp", "TCP connect 127.0.0.1:5432: Success", "127.0.0.1:5432"},
+		{"tcp", "dial tcp 127.0.0.1:1: connect: connection refused", "127.0.0.1:1"},
+		{"grpc", "gRPC check 127.0.0.1:9090/pay.v1.Pay: success", "127.0.0.1:9090/pay.v1.Pay"},
+		{"http", "", ""},
+		{"ttl", "TTL expired", ""},
+		{"tcp", "something else", ""},
+	} {
+		if got := definitionFromOutput(tt.typ, tt.out); got != tt.want {
+			t.Errorf("definitionFromOutput(%s, %q) = %q, want %q", tt.typ, tt.out, got, tt.want)
+		}
+	}
+}

@@ -25,6 +25,7 @@ package etcd
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -190,6 +191,43 @@ func (r *Registry) dialAny() error {
 	return last
 }
 
+// tlsRefusal finds the server's refusal of msctl's client certificate
+// behind a broken connection. Under TLS 1.3 the server checks the client
+// certificate after the client has finished its handshake, so gRPC may
+// write its preface first and see "broken pipe" or "connection reset"
+// instead of the server's alert. One handshake of msctl's own, followed
+// by a short read, receives the alert ("certificate required") itself.
+func (r *Registry) tlsRefusal(err error) error {
+	if r.cfg.TLS == nil {
+		return nil
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "broken pipe") && !strings.Contains(msg, "connection reset") && !strings.Contains(msg, "EOF") {
+		return nil
+	}
+	for _, ep := range r.endpoints {
+		host := ep[strings.Index(ep, "://")+3:]
+		cfg := r.cfg.TLS.Clone()
+		cfg.NextProtos = []string{"h2"}
+		d := &net.Dialer{Timeout: 500 * time.Millisecond}
+		c, derr := tls.DialWithDialer(d, "tcp", host, cfg)
+		if derr != nil {
+			if registry.IsTLSVerification(derr) {
+				return derr
+			}
+			continue
+		}
+		_ = c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		var b [1]byte
+		_, rerr := c.Read(b[:])
+		c.Close()
+		if rerr != nil && registry.IsTLSVerification(rerr) {
+			return rerr
+		}
+	}
+	return nil
+}
+
 func (r *Registry) unreachable(err error) error {
 	return &registry.UnreachableError{Kind: "etcd", Address: strings.Join(r.endpoints, ","), Err: err}
 }
@@ -230,6 +268,9 @@ func (r *Registry) wrap(err error) error {
 	}
 	if registry.IsTLSVerification(err) {
 		return registry.TLSError("etcd", strings.Join(r.endpoints, ","), err)
+	}
+	if terr := r.tlsRefusal(err); terr != nil {
+		return registry.TLSError("etcd", strings.Join(r.endpoints, ","), terr)
 	}
 	if errors.Is(err, context.DeadlineExceeded) || status.Code(err) == codes.DeadlineExceeded {
 		// The deadline came before any answer, while dialing or waiting:
