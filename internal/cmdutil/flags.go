@@ -9,6 +9,7 @@ import (
 
 	"github.com/msctl/msctl/internal/exitcode"
 	"github.com/msctl/msctl/internal/output"
+	"github.com/msctl/msctl/internal/registry"
 )
 
 // AddOutputFlag adds -o/--output with table, json and yaml, completing its
@@ -43,12 +44,41 @@ func CheckEnum(flag, value string, allowed []string) error {
 	return exitcode.Usagef("invalid --%s %q: use one of %s", flag, value, strings.Join(allowed, ", "))
 }
 
+// RegistryFlagUsage is the help of a flag that takes a registry URL, from
+// the registered kinds.
+func RegistryFlagUsage() string {
+	var schemes []string
+	for _, k := range registry.AllKinds() {
+		schemes = append(schemes, k.URLScheme()+"://")
+	}
+	// Backquotes name the flag's value in pflag's help.
+	return "registry kind or `URL` KIND://ADDRESS: " + strings.Join(schemes, ", ") + " (msctl registry --help gives each address form)"
+}
+
+// RegistryURLForms lists every kind's URL form with its default, one per
+// line, for help texts.
+func RegistryURLForms(indent string) string {
+	var b strings.Builder
+	width := 0
+	for _, k := range registry.AllKinds() {
+		width = max(width, len(k.Title))
+	}
+	for _, k := range registry.AllKinds() {
+		fmt.Fprintf(&b, "%s%-*s  %s", indent, width, k.Title, k.URLForm())
+		if d := k.DefaultText(); d != "" {
+			fmt.Fprintf(&b, " (default %s)", strings.ReplaceAll(d, "`", ""))
+		}
+		b.WriteString("\n")
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
 // AddRegistryFlags adds the flags that override the selected context's
 // registry settings. They are read by Factory.Resolve through the FlagSet,
 // not through variables, so that the precedence rules live in one place.
 func AddRegistryFlags(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.String("registry", "", "registry kind or URL: consul://HOST:PORT, etcd://, zk://, nacos://, eureka://, k8s://CONTEXT, serf://, cloudmap://NAMESPACE, dns://SERVER")
+	fl.String("registry", "", RegistryFlagUsage())
 	fl.String("address", "", "registry address HOST:PORT (overrides the context)")
 	fl.String("datacenter", "", "Consul datacenter")
 	fl.String("namespace", "", "registry namespace (Consul Enterprise, Nacos, Kubernetes)")
@@ -59,7 +89,7 @@ func AddRegistryFlags(cmd *cobra.Command) {
 	fl.String("client-cert", "", "client certificate for mTLS to the registry")
 	fl.String("client-key", "", "client key for mTLS to the registry")
 	fl.Bool("tls-skip-verify", false, "do not verify the registry's TLS certificate (insecure)")
-	RegisterEnum(cmd, "registry", []string{"consul://", "etcd://", "zk://", "nacos://", "eureka://", "k8s://", "serf://", "cloudmap://", "dns://"})
+	RegisterEnum(cmd, "registry", registry.URLSchemes())
 	for _, name := range []string{"ca-file", "client-cert", "client-key", "token-file"} {
 		_ = cmd.MarkFlagFilename(name)
 	}
