@@ -4,15 +4,19 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -100,6 +104,7 @@ type KafkaProber struct {
 // Connections kgo closes of its own accord (a seed's once the cluster's
 // brokers are known) are not lost.
 type kafkaConns struct {
+	sasl  bool // the client authenticates with SASL
 	mu    sync.Mutex
 	dials []kafkaDial
 	lost  map[string]int
@@ -175,7 +180,11 @@ func (p *KafkaProber) Probe(ctx context.Context) *Result {
 		}
 		if err := p.connect(ctx, r); err != nil {
 			p.reset()
-			r.Fail(PhaseConnect, kafkaClass(err, PhaseConnect), err)
+			phase, class := PhaseConnect, kafkaClass(err, PhaseConnect)
+			if class == ClassTLS {
+				phase = PhaseTLS
+			}
+			r.Fail(phase, class, err)
 			return r
 		}
 	} else {
@@ -230,7 +239,7 @@ func (p *KafkaProber) connect(ctx context.Context, r *Result) error {
 	// kgo retries requests and waits for brokers without end by default:
 	// bound every request, retry and delivery by the probe's time limit,
 	// so that a dead broker fails the probe within --timeout.
-	p.conns = &kafkaConns{lost: map[string]int{}}
+	p.conns = &kafkaConns{lost: map[string]int{}, sasl: p.mech != nil}
 	budget := 10 * time.Second
 	if dl, ok := ctx.Deadline(); ok {
 		budget = max(time.Until(dl), time.Millisecond)
@@ -255,6 +264,12 @@ func (p *KafkaProber) connect(ctx context.Context, r *Result) error {
 		// Idempotent, and still abandoned when the probe's time is up.
 		kgo.AllowIdempotentProduceCancellation(),
 		kgo.FetchMaxWait(200 * time.Millisecond),
+		// Closing a client with fetch sessions waits up to a second to
+		// end them, on a dead broker too; a probe fetches a partition
+		// once, where sessions save nothing.
+		kgo.DisableFetchSessions(),
+		// A probe has no business pushing client telemetry (KIP-714).
+		kgo.DisableClientMetrics(),
 	}
 	if p.mech != nil {
 		opts = append(opts, kgo.SASL(p.mech))
@@ -305,7 +320,7 @@ func (p *KafkaProber) connect(ctx context.Context, r *Result) error {
 // wrapErr adds a hint to errors whose cause a person may not guess.
 func (p *KafkaProber) wrapErr(err error) error {
 	switch {
-	case errors.Is(err, kerr.SaslAuthenticationFailed):
+	case errors.Is(err, kerr.SaslAuthenticationFailed), errors.Is(err, errSASLRefused):
 		return fmt.Errorf("%w (check --sasl-user and the password)", err)
 	case errors.Is(err, kerr.UnsupportedSaslMechanism), errors.Is(err, kerr.IllegalSaslState):
 		return fmt.Errorf("%w (does the listener take SASL %s?)", err, p.opts.SASL.Mechanism)
@@ -390,9 +405,13 @@ func (cs *kafkaConns) dialer(timeout time.Duration, tlsCfg *tls.Config) func(ctx
 			d.tls = &cs
 			c = tc
 		}
-		return &kafkaConn{Conn: c, addr: host, tls: tlsCfg != nil, conns: cs}, nil
+		return &kafkaConn{Conn: c, addr: host, tls: tlsCfg != nil, sasl: cs.sasl, conns: cs}, nil
 	}
 }
+
+// errSASLRefused marks a broker that ended the connection in the middle
+// of SASL authentication, as it does with refused credentials.
+var errSASLRefused = errors.New("SASL authentication failed")
 
 // errKafkaProtocol marks replies that do not follow the Kafka protocol.
 var errKafkaProtocol = errors.New("kafka protocol error")
@@ -405,8 +424,11 @@ type kafkaConn struct {
 	addr    string
 	tls     bool
 	sniffed bool
+	sasl    bool
 	conns   *kafkaConns
 	failed  atomic.Bool
+	// lastKey is the API key of the last request written.
+	lastKey atomic.Int32
 	closed  sync.Once
 }
 
@@ -424,6 +446,11 @@ func (c *kafkaConn) Close() error {
 }
 
 func (c *kafkaConn) Write(b []byte) (int, error) {
+	if len(b) >= 6 {
+		// A request is its size, then its API key (kgo writes each in
+		// one piece).
+		c.lastKey.Store(int32(int16(binary.BigEndian.Uint16(b[4:6]))))
+	}
 	n, err := c.Conn.Write(b)
 	if err != nil {
 		c.failed.Store(true)
@@ -433,8 +460,18 @@ func (c *kafkaConn) Write(b []byte) (int, error) {
 
 func (c *kafkaConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
-	if err != nil {
+	// kgo ends a read it no longer wants (a fetch for partitions the
+	// probe stopped consuming) with a deadline and closes the
+	// connection: that is no loss.
+	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
 		c.failed.Store(true)
+		if k := int16(c.lastKey.Load()); c.sasl && (k == kmsg.SASLHandshake.Int16() || k == kmsg.SASLAuthenticate.Int16()) &&
+			(errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)) {
+			// Brokers answer refused credentials with
+			// SASL_AUTHENTICATION_FAILED, but some (raw SASL before
+			// Kafka 1.0, kfake) just close the connection.
+			return n, fmt.Errorf("%w: %s closed the connection during SASL authentication (%w)", errSASLRefused, c.addr, err)
+		}
 	}
 	if c.sniffed || n == 0 {
 		return n, err
@@ -620,7 +657,7 @@ func softwareVersion(v string) string {
 func kafkaClass(err error, phase string) ErrorClass {
 	// The broker refused the credentials: it was reached and answered,
 	// as a broker refusing a login is for AMQP, STOMP and NATS.
-	if errors.Is(err, kerr.SaslAuthenticationFailed) || errors.Is(err, kerr.UnsupportedSaslMechanism) || errors.Is(err, kerr.IllegalSaslState) {
+	if errors.Is(err, errSASLRefused) || errors.Is(err, kerr.SaslAuthenticationFailed) || errors.Is(err, kerr.UnsupportedSaslMechanism) || errors.Is(err, kerr.IllegalSaslState) {
 		return ClassStatus
 	}
 	c := Classify(err, phase)

@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"strings"
@@ -353,4 +354,184 @@ func TestSoftwareVersion(t *testing.T) {
 	} {
 		want(t, in, softwareVersion(in), wantv)
 	}
+}
+
+// TestKafkaProbeSASL probes a cluster that requires SASL, with each
+// mechanism: the right password passes, a wrong one is the broker's
+// refusal (class status, exit 1), not an unreachable broker, and the
+// password is never in the result.
+func TestKafkaProbeSASL(t *testing.T) {
+	for _, mech := range KafkaSASLMechanisms {
+		t.Run(mech, func(t *testing.T) {
+			k := must(probeserver.StartKafkaWith(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation(), kfake.DefaultNumPartitions(2),
+				kfake.EnableSASL(), kfake.Superuser(mech, "probe", "s3cret-pass")))(t)
+			defer k.Stop()
+			for _, tt := range []struct {
+				name, pass string
+				wantOK     bool
+				wantClass  ErrorClass
+				wantExit   int
+				wantErr    string
+				// answer makes the cluster answer refused PLAIN
+				// credentials as Kafka does, with an error code
+				// (kfake closes the connection).
+				answer bool
+			}{
+				{"right password", "s3cret-pass", true, ClassNone, 0, "", false},
+				{"wrong password", "wrong-pass", false, ClassStatus, 1, "closed the connection during SASL authentication", false},
+				{"wrong password answered", "wrong-pass", false, ClassStatus, 1, "SASL_AUTHENTICATION_FAILED", true},
+			} {
+				if tt.answer && mech != "PLAIN" {
+					continue
+				}
+				t.Run(tt.name, func(t *testing.T) {
+					if tt.answer {
+						c := k.Cluster()
+						c.ControlKey(kmsg.SASLAuthenticate.Int16(), func(kr kmsg.Request) (kmsg.Response, error, bool) {
+							c.KeepControl()
+							req := kr.(*kmsg.SASLAuthenticateRequest)
+							if parts := strings.Split(string(req.SASLAuthBytes), "\x00"); len(parts) == 3 && parts[2] == "s3cret-pass" {
+								return nil, nil, false
+							}
+							resp := req.ResponseKind().(*kmsg.SASLAuthenticateResponse)
+							resp.ErrorCode = kerr.SaslAuthenticationFailed.Code
+							resp.ErrorMessage = kmsg.StringPtr("Authentication failed: Invalid username or password")
+							return resp, nil, true
+						})
+						defer c.DropControl()
+					}
+					p := must(NewKafka(KafkaOptions{URL: k.URL, SASL: KafkaSASL{Mechanism: mech, User: "probe", Password: tt.pass}}))(t)
+					defer p.Close()
+					rs, err := Run(context.Background(), p, RunOptions{Count: 2, Timeout: 3 * time.Second})
+					if err != nil {
+						t.Fatal(err)
+					}
+					r := rs[0]
+					if r.OK != tt.wantOK || r.ErrorClass != tt.wantClass {
+						t.Fatalf("ok %v class %q, want %v %q (error %q)", r.OK, r.ErrorClass, tt.wantOK, tt.wantClass, r.Error)
+					}
+					if got := ExitCode(rs); got != tt.wantExit {
+						t.Errorf("exit code %d, want %d", got, tt.wantExit)
+					}
+					if tt.wantOK {
+						if len(r.Broker.Partitions) != 2 || !rs[1].Reused || *rs[1].Broker.Offset != 1 {
+							t.Errorf("partitions %v, second probe reused %v offset %d", r.Broker.Partitions, rs[1].Reused, *rs[1].Broker.Offset)
+						}
+						return
+					}
+					want(t, "failed phase", r.FailedPhase, PhaseConnect)
+					wantErr(t, r, tt.wantErr)
+					wantErr(t, r, "check --sasl-user and the password")
+					if strings.Contains(r.Error, tt.pass) {
+						t.Errorf("error shows the password: %q", r.Error)
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestKafkaProbeTLS probes a cluster over TLS with a test CA: verified,
+// with a client certificate, by another server name, unverified with
+// --insecure, and failing verification without the CA.
+func TestKafkaProbeTLS(t *testing.T) {
+	ca := must(testserver.NewCA("kafka test CA"))(t)
+	server := must(ca.Issue(testserver.LeafOptions{CommonName: "kafka", DNSNames: []string{"kafka.test"}, IPs: []net.IP{net.IPv4(127, 0, 0, 1)}}))(t)
+	client := must(ca.Issue(testserver.LeafOptions{CommonName: "probe", Client: true}))(t)
+	dir := t.TempDir()
+	if err := testserver.WriteFiles(dir, ca, map[string]*testserver.Leaf{"client": client}); err != nil {
+		t.Fatal(err)
+	}
+	k := must(probeserver.StartKafkaWith(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation(), kfake.DefaultNumPartitions(1),
+		kfake.TLS(&tls.Config{Certificates: []tls.Certificate{server.TLS}, ClientCAs: ca.Pool(), ClientAuth: tls.VerifyClientCertIfGiven})))(t)
+	defer k.Stop()
+	caFile := dir + "/ca.pem"
+	for _, tt := range []struct {
+		name      string
+		tls       TLSOptions
+		wantClass ErrorClass
+		wantPhase string
+		verified  bool
+	}{
+		{name: "verified", tls: TLSOptions{CACert: caFile}, verified: true},
+		{name: "client certificate", tls: TLSOptions{CACert: caFile, Cert: dir + "/client.pem", Key: dir + "/client-key.pem"}, verified: true},
+		{name: "server name", tls: TLSOptions{CACert: caFile, ServerName: "kafka.test"}, verified: true},
+		{name: "insecure", tls: TLSOptions{Insecure: true}},
+		{name: "unknown CA", tls: TLSOptions{}, wantClass: ClassTLS, wantPhase: PhaseTLS},
+		{name: "wrong server name", tls: TLSOptions{CACert: caFile, ServerName: "other.test"}, wantClass: ClassTLS, wantPhase: PhaseTLS},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := tt.tls
+			p := must(NewKafka(KafkaOptions{URL: k.URL, TLS: &o}))(t)
+			defer p.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			r := p.Probe(ctx)
+			if r.ErrorClass != tt.wantClass || r.FailedPhase != tt.wantPhase {
+				t.Fatalf("class/phase %q/%q, want %q/%q (error %q)", r.ErrorClass, r.FailedPhase, tt.wantClass, tt.wantPhase, r.Error)
+			}
+			if tt.wantClass != ClassNone {
+				if got := ExitCode([]*Result{r}); got != 3 {
+					t.Errorf("exit code %d, want 3", got)
+				}
+				return
+			}
+			wantPhases(t, r, "connect", "tls", "publish", "roundtrip")
+			if r.TLS == nil || r.TLS.Verified != tt.verified || len(r.TLS.PeerChain) == 0 || r.TLS.PeerChain[0].Subject != "CN=kafka" {
+				t.Errorf("tls details %+v", r.TLS)
+			}
+		})
+	}
+	// A plaintext probe of the TLS listener fails to connect.
+	p := must(NewKafka(KafkaOptions{URL: k.URL}))(t)
+	defer p.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if r := p.Probe(ctx); r.OK || !r.ErrorClass.Unreachable() {
+		t.Errorf("plaintext to a TLS listener: ok %v class %q (%s)", r.OK, r.ErrorClass, r.Error)
+	}
+}
+
+// TestKafkaProbeBoundedByTimeout checks that kgo's retries end with the
+// probe's time limit: nothing listening, and a broker that goes away
+// between probes.
+func TestKafkaProbeBoundedByTimeout(t *testing.T) {
+	bounded := func(t *testing.T, p *KafkaProber, timeout time.Duration) *Result {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		start := time.Now()
+		r := p.Probe(ctx)
+		if took := time.Since(start); took > timeout+500*time.Millisecond {
+			t.Errorf("probe took %v with a %v time limit", took, timeout)
+		}
+		if r.OK || !r.ErrorClass.Unreachable() || ExitCode([]*Result{r}) != 3 {
+			t.Errorf("ok %v class %q exit %d (%s), want unreachable", r.OK, r.ErrorClass, ExitCode([]*Result{r}), r.Error)
+		}
+		return r
+	}
+	t.Run("closed port", func(t *testing.T) {
+		p := must(NewKafka(KafkaOptions{URL: "kafka://127.0.0.1:" + closedPort(t)}))(t)
+		defer p.Close()
+		want(t, "failed phase", bounded(t, p, 2*time.Second).FailedPhase, PhaseConnect)
+	})
+	t.Run("broker stopped", func(t *testing.T) {
+		k := must(probeserver.StartKafkaWith(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation(), kfake.DefaultNumPartitions(1)))(t)
+		p := must(NewKafka(KafkaOptions{URL: k.URL}))(t)
+		defer p.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		if r := p.Probe(ctx); !r.OK {
+			t.Fatalf("first probe: %s", r.Error)
+		}
+		k.Stop()
+		bounded(t, p, time.Second)
+		// And the next probe, from the seeds again, is bounded too.
+		bounded(t, p, time.Second)
+		closeStart := time.Now()
+		p.Close()
+		if took := time.Since(closeStart); took > time.Second {
+			t.Errorf("Close took %v", took)
+		}
+	})
 }
