@@ -1,12 +1,8 @@
 package probe
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"net"
 	"strings"
 	"sync/atomic"
@@ -206,7 +202,7 @@ func TestKafkaProbeFailures(t *testing.T) {
 		{name: "not a kafka listener", url: "kafka://" + httpish,
 			wantClass: ClassConnect, wantPhase: PhaseConnect, wantExit: 3, wantErr: "answered with HTTP"},
 		{name: "kafka before 0.11", url: old.URL,
-			wantClass: ClassProtocol, wantPhase: PhasePublish, wantExit: 1, wantErr: "Produce up to v2; the probe needs v3 or later"},
+			wantClass: ClassProtocol, wantPhase: PhasePublish, wantExit: 1, wantErr: "the probe needs Kafka 0.11 or later"},
 		{name: "topic does not exist", url: noAuto.URL, topic: "absent",
 			wantClass: ClassProtocol, wantPhase: PhasePublish, wantExit: 1, wantErr: "UNKNOWN_TOPIC_OR_PARTITION"},
 		{name: "produce refused", url: k.URL, topic: "refused",
@@ -305,21 +301,25 @@ func cmpOr(d, def time.Duration) time.Duration {
 }
 
 // TestKafkaFetchClientBatches reads batches franz-go's client wrote,
-// uncompressed and gzip, with the probe's fetch: the records before the
-// probe's value in the batch are counted as skipped.
+// uncompressed and with every codec, with the probe's fetch: the records
+// before the probe's value in the batch are counted as skipped, those
+// before the fetch offset are not.
 func TestKafkaFetchClientBatches(t *testing.T) {
 	k := must(probeserver.StartKafka())(t)
 	defer k.Stop()
 	addr := strings.TrimPrefix(k.URL, "kafka://")
 	for _, tt := range []struct {
-		topic   string
-		codec   kgo.CompressionCodec
-		wantErr string
+		topic       string
+		codec       kgo.CompressionCodec
+		from        int64
+		wantSkipped int
 	}{
-		{"plain", kgo.NoCompression(), ""},
-		{"gzipped", kgo.GzipCompression(), ""},
-		{"snappy", kgo.SnappyCompression(), "compressed with snappy"},
-		{"zstd", kgo.ZstdCompression(), "compressed with zstd"},
+		{"plain", kgo.NoCompression(), 0, 2},
+		{"gzipped", kgo.GzipCompression(), 0, 2},
+		{"snappy", kgo.SnappyCompression(), 0, 2},
+		{"lz4", kgo.Lz4Compression(), 0, 2},
+		{"zstd", kgo.ZstdCompression(), 0, 2},
+		{"from-the-second", kgo.GzipCompression(), 1, 1},
 	} {
 		t.Run(tt.topic, func(t *testing.T) {
 			// Values long and repetitive enough that the client does
@@ -330,181 +330,20 @@ func TestKafkaFetchClientBatches(t *testing.T) {
 			defer p.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 			defer cancel()
-			if err := p.connect(ctx); err != nil {
+			if err := p.connect(ctx, &Result{}); err != nil {
 				t.Fatal(err)
 			}
-			if err := p.findLeader(ctx, -1); err != nil {
+			if err := p.loadPartitions(ctx); err != nil {
 				t.Fatal(err)
 			}
 			var d BrokerDetails
-			err := p.fetch(ctx, 0, []byte("target"+pad), &d)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
+			if err := p.fetch(ctx, map[int32]int64{0: tt.from}, []byte("target"+pad), &d); err != nil {
 				t.Fatal(err)
 			}
-			if d.Skipped != 2 {
-				t.Errorf("skipped %d, want 2", d.Skipped)
+			if d.Skipped != tt.wantSkipped {
+				t.Errorf("skipped %d, want %d", d.Skipped, tt.wantSkipped)
 			}
 		})
-	}
-}
-
-// testBatch builds a magic-2 batch independently of appendRecordBatch:
-// several records, optionally gzip-compressed or marked as a control
-// batch, with a correct CRC.
-func testBatch(t *testing.T, first int64, attrs int16, values ...string) []byte {
-	t.Helper()
-	var records []byte
-	for i, v := range values {
-		rec := kmsg.Record{OffsetDelta: int32(i), Value: []byte(v)}
-		rec.Length = int32(len(rec.AppendTo(nil)) - 1)
-		records = rec.AppendTo(records)
-	}
-	if attrs&batchCodecMask == 1 {
-		var buf bytes.Buffer
-		zw := gzip.NewWriter(&buf)
-		_, _ = zw.Write(records)
-		if err := zw.Close(); err != nil {
-			t.Fatal(err)
-		}
-		records = buf.Bytes()
-	}
-	b := kmsg.RecordBatch{FirstOffset: first, Length: int32(49 + len(records)), Magic: 2, Attributes: attrs,
-		LastOffsetDelta: int32(len(values) - 1), ProducerID: -1, ProducerEpoch: -1, FirstSequence: -1,
-		NumRecords: int32(len(values)), Records: records}
-	out := b.AppendTo(nil)
-	binary.BigEndian.PutUint32(out[17:], crc32.Checksum(out[21:], crc32.MakeTable(crc32.Castagnoli)))
-	return out
-}
-
-func TestKafkaRecordBatch(t *testing.T) {
-	ts := time.UnixMilli(1_700_000_000_123)
-	for _, tt := range []struct {
-		name  string
-		key   string
-		value string
-	}{
-		{"empty value", "msctl-probe", ""},
-		{"short", "msctl-probe", "msctl-probe 0123 hello"},
-		{"long value, multi-byte varints", "k", strings.Repeat("x", 70000)},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			raw := appendRecordBatch([]byte("prefix"), ts, []byte(tt.key), []byte(tt.value))
-			if string(raw[:6]) != "prefix" {
-				t.Fatal("prefix overwritten")
-			}
-			raw = raw[6:]
-			var b kmsg.RecordBatch
-			if err := b.ReadFrom(raw); err != nil {
-				t.Fatal(err)
-			}
-			if int(b.Length) != len(raw)-12 || b.Magic != 2 || b.Attributes != 0 || b.NumRecords != 1 || b.LastOffsetDelta != 0 ||
-				b.FirstTimestamp != ts.UnixMilli() || b.MaxTimestamp != ts.UnixMilli() || b.PartitionLeaderEpoch != -1 ||
-				b.ProducerID != -1 || b.ProducerEpoch != -1 || b.FirstSequence != -1 {
-				t.Errorf("batch fields %+v", b)
-			}
-			if crc := crc32.Checksum(raw[21:], crc32.MakeTable(crc32.Castagnoli)); crc != uint32(b.CRC) {
-				t.Errorf("CRC %08x, want %08x", uint32(b.CRC), crc)
-			}
-			var rec kmsg.Record
-			if err := rec.ReadFrom(b.Records); err != nil {
-				t.Fatal(err)
-			}
-			if string(rec.Key) != tt.key || string(rec.Value) != tt.value || rec.OffsetDelta != 0 || rec.TimestampDelta64 != 0 {
-				t.Errorf("record %+v", rec)
-			}
-			// The probe's own decoder finds it, at any offset the
-			// broker assigned.
-			binary.BigEndian.PutUint64(raw, 41)
-			s, err := scanBatches(raw, 41, []byte(tt.value))
-			if err != nil || !s.found || s.skipped != 0 {
-				t.Errorf("scan = %+v, %v", s, err)
-			}
-			// One flipped bit in the covered bytes fails the CRC.
-			bad := bytes.Clone(raw)
-			bad[len(bad)-1] ^= 1
-			if _, err := scanBatches(bad, 41, []byte(tt.value)); err == nil || !strings.Contains(err.Error(), "CRC") {
-				t.Errorf("corrupted batch: %v", err)
-			}
-		})
-	}
-}
-
-func TestKafkaScanBatches(t *testing.T) {
-	plain := testBatch(t, 10, 0, "a", "b", "target", "c")
-	cat := func(bs ...[]byte) []byte { return bytes.Join(bs, nil) }
-	for _, tt := range []struct {
-		name        string
-		data        []byte
-		from        int64
-		wantFound   bool
-		wantSkipped int
-		wantNext    int64
-		wantErr     string
-	}{
-		{name: "records from the fetch offset on are counted", data: plain, from: 10, wantFound: true, wantSkipped: 2, wantNext: 14},
-		{name: "records before the fetch offset are not", data: plain, from: 11, wantFound: true, wantSkipped: 1, wantNext: 14},
-		{name: "gzip", data: testBatch(t, 0, 1, "x", "target"), wantFound: true, wantSkipped: 1, wantNext: 2},
-		{name: "not there yet", data: cat(testBatch(t, 0, 0, "x"), testBatch(t, 1, 1, "y", "z")), wantSkipped: 3, wantNext: 3},
-		{name: "control batch skipped", data: cat(testBatch(t, 0, batchControl, "marker"), testBatch(t, 1, 0, "target")), wantFound: true, wantNext: 2},
-		{name: "batch cut off at the end", data: cat(testBatch(t, 0, 0, "x"), testBatch(t, 1, 0, "target")[:30]), wantSkipped: 1, wantNext: 1},
-		{name: "empty", data: nil, from: 5, wantNext: 5},
-		{name: "snappy", data: testBatch(t, 0, 2, "target"), wantErr: "compressed with snappy"},
-		{name: "lz4", data: testBatch(t, 0, 3, "target"), wantErr: "compressed with lz4"},
-		{name: "zstd", data: testBatch(t, 0, 4, "target"), wantErr: "compressed with zstd"},
-		{name: "old message format", data: func() []byte {
-			b := bytes.Clone(plain)
-			b[16] = 1
-			return b
-		}(), wantErr: "format v1"},
-		{name: "corrupted CRC", data: func() []byte {
-			b := bytes.Clone(plain)
-			b[20] ^= 0xff
-			return b
-		}(), from: 10, wantErr: "CRC"},
-		{name: "corrupted record", data: func() []byte {
-			b := bytes.Clone(plain)
-			b[len(b)-1] ^= 0xff
-			return b
-		}(), from: 10, wantErr: "CRC"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			s, err := scanBatches(tt.data, tt.from, []byte("target"))
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, errKafkaProtocol) {
-					t.Fatalf("error %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if s.found != tt.wantFound || s.skipped != tt.wantSkipped || (!s.found && s.next != tt.wantNext) {
-				t.Errorf("scan = %+v, want found %v skipped %d next %d", s, tt.wantFound, tt.wantSkipped, tt.wantNext)
-			}
-		})
-	}
-}
-
-func TestKafkaSkipTags(t *testing.T) {
-	for _, tt := range []struct {
-		in, rest []byte
-		ok       bool
-	}{
-		{[]byte{0, 9}, []byte{9}, true},
-		{[]byte{2, 0, 1, 7, 5, 2, 8, 8, 9}, []byte{9}, true},
-		{[]byte{1, 0, 3, 7}, nil, false},
-		{[]byte{}, nil, false},
-	} {
-		rest, err := skipTags(tt.in)
-		if (err == nil) != tt.ok || !bytes.Equal(rest, tt.rest) {
-			t.Errorf("skipTags(%v) = %v, %v", tt.in, rest, err)
-		}
 	}
 }
 
