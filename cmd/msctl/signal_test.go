@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -42,5 +43,54 @@ func TestInterruptExits130(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), `"interrupted": true`) {
 		t.Errorf("the partial report does not say it was interrupted:\n%s", out.String())
+	}
+}
+
+// At the highest rate msctl accepts, against a loopback port that refuses
+// every connection (the generator's busiest case), a run stops within a
+// second of its bound and of SIGTERM, and prints its partial report.
+func TestMaxRateRunIsBounded(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := "http://" + ln.Addr().String() + "/"
+	ln.Close() // now refused
+	run := func(duration string, signal bool) (time.Duration, string, error) {
+		cmd := exec.Command(msctlBin, "loadtest", target, "--rate", "1000000/s", "--duration", duration, "-o", "json")
+		var out, errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		start := time.Now()
+		if signal {
+			time.Sleep(time.Second)
+			start = time.Now()
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+		}
+		select {
+		case err := <-done:
+			return time.Since(start), out.String(), err
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Fatalf("msctl loadtest --rate 1000000/s did not stop\nstderr: %s", errOut.String())
+		}
+		return 0, "", nil
+	}
+	if d, out, _ := run("1s", false); d > 2*time.Second || !strings.Contains(out, `"requests"`) {
+		t.Errorf("--duration 1s took %v (want at most 2s), report:\n%.300s", d, out)
+	}
+	d, out, err := run("60s", true)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Errorf("SIGTERM: %v, want exit status 130", err)
+	}
+	if d > time.Second || !strings.Contains(out, `"interrupted": true`) {
+		t.Errorf("SIGTERM: stopped %v after the signal (want within 1s), report:\n%.300s", d, out)
 	}
 }

@@ -107,9 +107,30 @@ func execute(ctx context.Context, root *cobra.Command, args []string, start func
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return exitcode.UsageError(err, fmt.Sprintf("see `%s --help`", c.CommandPath()))
 	})
+	guardGroups(root)
 	root.SetArgs(args)
 	cmd, err = root.ExecuteContextC(ctx)
 	return cmd, parsed, err
+}
+
+// guardGroups makes every command group below root refuse an argument that
+// names no subcommand. Cobra prints a group's help and exits 0 for
+// `msctl registry instnces orders`, so a script with a typo passes; here it
+// is one line with the nearest subcommand and exit 2, as at the top level.
+func guardGroups(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		guardGroups(sub)
+	}
+	if !c.HasParent() || !c.HasSubCommands() || c.Runnable() {
+		return
+	}
+	c.Args = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		return cmdutil.UnknownSubcommand(cmd, args[0])
+	}
+	c.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
 }
 
 // PrintError writes err as msctl's one-line error message. Silent errors

@@ -13,6 +13,7 @@ import (
 	"github.com/msctl/msctl/internal/config"
 	"github.com/msctl/msctl/internal/exitcode"
 	"github.com/msctl/msctl/internal/iostreams"
+	"github.com/msctl/msctl/internal/registry"
 )
 
 // Factory gives commands their dependencies. Everything that may touch the
@@ -89,6 +90,13 @@ func (f *Factory) Resolve(fs *pflag.FlagSet) (*config.Resolved, error) {
 	r, err := config.Resolve(f.ConfigPath(), cfg, name, fs)
 	if err != nil {
 		return nil, exitcode.UsageError(err, "list contexts with `msctl config get-contexts`")
+	}
+	// The address nobody set is the kind's own default, shown as such.
+	if r.Context.Address == "" {
+		if k, ok := registry.LookupKind(r.Context.Registry); ok && k.DefaultAddress != "" {
+			r.Context.Address = k.DefaultAddress
+			r.Sources["address"] = config.SourceDefault
+		}
 	}
 	return r, nil
 }

@@ -1,6 +1,7 @@
 package cmdutil
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -8,6 +9,7 @@ import (
 
 	"github.com/msctl/msctl/internal/exitcode"
 	"github.com/msctl/msctl/internal/output"
+	"github.com/msctl/msctl/internal/registry"
 )
 
 // AddOutputFlag adds -o/--output with table, json and yaml, completing its
@@ -42,12 +44,41 @@ func CheckEnum(flag, value string, allowed []string) error {
 	return exitcode.Usagef("invalid --%s %q: use one of %s", flag, value, strings.Join(allowed, ", "))
 }
 
+// RegistryFlagUsage is the help of a flag that takes a registry URL, from
+// the registered kinds.
+func RegistryFlagUsage() string {
+	var schemes []string
+	for _, k := range registry.AllKinds() {
+		schemes = append(schemes, k.URLScheme()+"://")
+	}
+	// Backquotes name the flag's value in pflag's help.
+	return "registry kind or `URL` KIND://ADDRESS: " + strings.Join(schemes, ", ") + " (msctl registry --help gives each address form)"
+}
+
+// RegistryURLForms lists every kind's URL form with its default, one per
+// line, for help texts.
+func RegistryURLForms(indent string) string {
+	var b strings.Builder
+	width := 0
+	for _, k := range registry.AllKinds() {
+		width = max(width, len(k.Title))
+	}
+	for _, k := range registry.AllKinds() {
+		fmt.Fprintf(&b, "%s%-*s  %s", indent, width, k.Title, k.URLForm())
+		if d := k.DefaultText(); d != "" {
+			fmt.Fprintf(&b, " (default %s)", strings.ReplaceAll(d, "`", ""))
+		}
+		b.WriteString("\n")
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
 // AddRegistryFlags adds the flags that override the selected context's
 // registry settings. They are read by Factory.Resolve through the FlagSet,
 // not through variables, so that the precedence rules live in one place.
 func AddRegistryFlags(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.String("registry", "", "registry kind or URL: consul://HOST:PORT, etcd://, zk://, nacos://, eureka://, k8s://CONTEXT, serf://, cloudmap://NAMESPACE, dns://SERVER")
+	fl.String("registry", "", RegistryFlagUsage())
 	fl.String("address", "", "registry address HOST:PORT (overrides the context)")
 	fl.String("datacenter", "", "Consul datacenter")
 	fl.String("namespace", "", "registry namespace (Consul Enterprise, Nacos, Kubernetes)")
@@ -58,7 +89,7 @@ func AddRegistryFlags(cmd *cobra.Command) {
 	fl.String("client-cert", "", "client certificate for mTLS to the registry")
 	fl.String("client-key", "", "client key for mTLS to the registry")
 	fl.Bool("tls-skip-verify", false, "do not verify the registry's TLS certificate (insecure)")
-	RegisterEnum(cmd, "registry", []string{"consul://", "etcd://", "zk://", "nacos://", "eureka://", "k8s://", "serf://", "cloudmap://", "dns://"})
+	RegisterEnum(cmd, "registry", registry.URLSchemes())
 	for _, name := range []string{"ca-file", "client-cert", "client-key", "token-file"} {
 		_ = cmd.MarkFlagFilename(name)
 	}
@@ -67,9 +98,26 @@ func AddRegistryFlags(cmd *cobra.Command) {
 // NoArgs rejects positional arguments with a usage error.
 func NoArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
+		if cmd.HasSubCommands() {
+			return UnknownSubcommand(cmd, args[0])
+		}
 		return exitcode.Usagef("%q takes no arguments, got %q", cmd.CommandPath(), args[0])
 	}
 	return nil
+}
+
+// UnknownSubcommand is the usage error for an argument of a command group
+// that names none of its subcommands, with the nearest one when there is
+// one (cobra's own suggestions reach only the top level).
+func UnknownSubcommand(cmd *cobra.Command, arg string) error {
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", arg, cmd.CommandPath())
+	if s := cmd.SuggestionsFor(arg); len(s) > 0 {
+		msg += fmt.Sprintf(": did you mean %q?", s[0])
+	}
+	return exitcode.UsageError(errors.New(msg), fmt.Sprintf("see `%s --help`", cmd.CommandPath()))
 }
 
 // ExactArgs requires n arguments; names describes them for the message.

@@ -16,10 +16,10 @@ import (
 var opened config.Context
 
 func init() {
-	registry.RegisterKind("cmdutiltest", nil, func(c config.Context) (registry.Registry, error) {
+	registry.RegisterKind(registry.Kind{Name: "cmdutiltest", Title: "test", URL: "HOST:PORT", Open: func(c config.Context) (registry.Registry, error) {
 		opened = c
 		return nil, nil
-	})
+	}})
 }
 
 func TestOpenRegistry(t *testing.T) {
@@ -64,5 +64,38 @@ func TestOpenRegistry(t *testing.T) {
 	})
 	if exitcode.Of(err) != exitcode.Usage {
 		t.Errorf("unknown kind: got %v (exit %d), want a usage error", err, exitcode.Of(err))
+	}
+}
+
+// TestResolveKindDefaultAddress: with no address anywhere, the settings in
+// effect carry the selected kind's own default, marked as the default.
+func TestResolveKindDefaultAddress(t *testing.T) {
+	registry.RegisterKind(registry.Kind{Name: "cmdutildefault", Title: "test", URL: "HOST:PORT", DefaultAddress: "127.0.0.1:9",
+		Open: func(c config.Context) (registry.Registry, error) { return nil, nil }})
+	ios, _, _, _ := iostreams.Test()
+	f := New(ios)
+	dir := t.TempDir()
+	f.Getenv = func(k string) string {
+		if k == "XDG_CONFIG_HOME" {
+			return dir
+		}
+		return ""
+	}
+	for _, tt := range []struct{ kind, want string }{{"cmdutildefault", "127.0.0.1:9"}, {"cmdutiltest", ""}} {
+		cmd := &cobra.Command{Use: "x"}
+		AddRegistryFlags(cmd)
+		if err := cmd.Flags().Parse([]string{"--registry", tt.kind}); err != nil {
+			t.Fatal(err)
+		}
+		r, err := f.Resolve(cmd.Flags())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Context.Address != tt.want {
+			t.Errorf("%s: address %q, want %q", tt.kind, r.Context.Address, tt.want)
+		}
+		if tt.want != "" && r.Sources["address"] != config.SourceDefault {
+			t.Errorf("%s: address source %q, want default", tt.kind, r.Sources["address"])
+		}
 	}
 }

@@ -58,9 +58,11 @@ var ContextKeys = []string{
 }
 
 // Defaults are msctl's built-in values, the lowest layer of precedence.
+// An address has no default here: each registry kind's descriptor has its
+// own (internal/registry, Kind.DefaultAddress), which the command layer
+// fills in once the kind is known.
 var Defaults = map[string]string{
 	"registry": "consul",
-	"address":  "127.0.0.1:8500",
 }
 
 // secretKeys are never printed in full.

@@ -54,7 +54,10 @@ func TestResolvePrecedence(t *testing.T) {
 		wantSrc   Source
 	}{
 		{"file", "prod", nil, nil, "address", "consul.prod:8501", SourceFile},
-		{"default", "", nil, nil, "address", "127.0.0.1:8500", SourceDefault},
+		{"default kind", "", nil, nil, "registry", "consul", SourceDefault},
+		// The address has no msctl-wide default: each registry kind has its
+		// own, filled in by the command layer (cmdutil.Factory.Resolve).
+		{"no address", "", nil, nil, "address", "", SourceUnset},
 		{"env over file", "prod", map[string]string{"MSCTL_ADDRESS": "e:1"}, nil, "address", "e:1", SourceEnv},
 		{"flag over env", "prod", map[string]string{"MSCTL_ADDRESS": "e:1"}, map[string]string{"address": "f:1"}, "address", "f:1", SourceFlag},
 		{"registry url", "prod", nil, map[string]string{"registry": "zk://z:2181"}, "address", "z:2181", SourceFlag},

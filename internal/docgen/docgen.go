@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra/doc"
 
 	"github.com/msctl/msctl/internal/atomicfile"
+	"github.com/msctl/msctl/internal/registry"
 )
 
 // Files is a set of generated files by name.
@@ -122,4 +123,38 @@ func Write(dir string, files Files, staleExt string) error {
 		}
 	}
 	return nil
+}
+
+// The registry table of docs/registry-adapters.md sits between these
+// markers; the rest of the page is written by hand.
+const (
+	kindsBegin = "<!-- registry kinds: generated from internal/registry descriptors by `go generate ./...` -->\n"
+	kindsEnd   = "<!-- end of registry kinds -->\n"
+)
+
+// KindsTable is the Markdown table of every registered registry kind.
+func KindsTable() string {
+	var b strings.Builder
+	b.WriteString("| Registry | URL | Default address | Aliases |\n|---|---|---|---|\n")
+	for _, k := range registry.AllKinds() {
+		var aliases []string
+		for _, a := range append([]string{k.Name}, k.Aliases...) {
+			if a != k.URLScheme() {
+				aliases = append(aliases, "`"+a+"`")
+			}
+		}
+		fmt.Fprintf(&b, "| %s | `%s` | %s | %s |\n", k.Title, k.URLForm(), k.DefaultText(), strings.Join(aliases, ", "))
+	}
+	return b.String()
+}
+
+// WithKindsTable returns page with the text between the kinds markers
+// replaced by KindsTable.
+func WithKindsTable(page []byte) ([]byte, error) {
+	s := string(page)
+	i, j := strings.Index(s, kindsBegin), strings.Index(s, kindsEnd)
+	if i < 0 || j < i {
+		return nil, fmt.Errorf("the registry kinds markers are missing (%q ... %q)", strings.TrimSpace(kindsBegin), strings.TrimSpace(kindsEnd))
+	}
+	return []byte(s[:i+len(kindsBegin)] + KindsTable() + s[j:]), nil
 }

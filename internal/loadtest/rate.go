@@ -141,6 +141,13 @@ func (s Stage) rateAt(t time.Duration) float64 {
 	}
 }
 
+// MaxRate is the highest rate one msctl process accepts, in requests per
+// second: a send every microsecond, beyond what one process can schedule
+// and time (the open model sleeps between sends and measures each send's
+// lag). A higher --rate would only measure the generator; for more load,
+// split it across machines with --workers (Profile.CheckSchedulable).
+const MaxRate = 1e6
+
 // ParseRate parses one rate such as 500/s, 30/m, 50/100ms or 500.
 func ParseRate(s string) (float64, error) {
 	s = strings.TrimSpace(s)
@@ -171,7 +178,27 @@ func ParseRate(s string) (float64, error) {
 			return 0, fmt.Errorf("invalid rate unit in %q: use s, m, h or a duration such as 100ms", s)
 		}
 	}
-	return n / per.Seconds(), nil
+	r := n / per.Seconds()
+	if math.IsInf(r, 0) {
+		return 0, fmt.Errorf("invalid rate %q: want a number of requests per unit such as 500/s", s)
+	}
+	return r, nil
+}
+
+// CheckSchedulable refuses a profile whose share for each of workers
+// processes peaks above MaxRate.
+func (p Profile) CheckSchedulable(workers int) error {
+	workers = max(workers, 1)
+	share := p.Peak() / float64(workers)
+	if share <= MaxRate {
+		return nil
+	}
+	short := func(r float64) string { return strconv.FormatFloat(r, 'g', 6, 64) + "/s" }
+	what := fmt.Sprintf("rate %q peaks at %s", p.Text, short(p.Peak()))
+	if workers > 1 {
+		what += fmt.Sprintf(", %s for each of %d workers", short(share), workers)
+	}
+	return fmt.Errorf("%s, above %s, the most one process can schedule: lower it, or split the load across more machines with --workers", what, formatRate(MaxRate))
 }
 
 // ParseProfile parses a --rate value (see RateSyntax).
@@ -196,6 +223,9 @@ func ParseProfile(text string) (Profile, error) {
 	}
 	if p.Peak() <= 0 {
 		return Profile{}, fmt.Errorf("rate %q never sends anything", text)
+	}
+	if math.IsInf(p.Peak(), 0) {
+		return Profile{}, fmt.Errorf("rate %q is not a finite rate", text)
 	}
 	return p, nil
 }

@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -21,6 +22,9 @@ func TestParseRate(t *testing.T) {
 		{"x/s", 0, true},
 		{"-1/s", 0, true},
 		{"5/parsec", 0, true},
+		{"1000000/s", 1e6, false},
+		{"NaN/s", 0, true},
+		{"+Inf/s", 0, true},
 	}
 	for _, tt := range tests {
 		got, err := ParseRate(tt.in)
@@ -50,6 +54,7 @@ func TestParseProfile(t *testing.T) {
 		{"burst(1/s,10/s,5s,1s):10s", 0, 0, 0, true},
 		{"0/s", 0, 0, 0, true},
 		{"10/s:forever", 0, 0, 0, true},
+		{"1e400/s", 0, 0, 0, true},
 	}
 	for _, tt := range tests {
 		p, err := ParseProfile(tt.in)
@@ -132,5 +137,34 @@ func TestProfileScale(t *testing.T) {
 	q := p.Scale(0.25)
 	if q.Stages[0].From != 25 || q.Stages[1].To != 12.5 {
 		t.Errorf("scaled = %+v", q.Stages)
+	}
+}
+
+func TestCheckSchedulable(t *testing.T) {
+	for _, tt := range []struct {
+		rate    string
+		workers int
+		ok      bool
+	}{
+		{"1000000/s", 1, true},
+		{"1000001/s", 1, false},
+		{"1e308/s:1s", 1, false},
+		{"1e308/s:1s", 1000, false},
+		{"sine(900000/s,200000/s,1s):2s", 1, false},
+		{"100/s..2e6/s:10s", 1, false},
+		{"100/s..2e6/s:10s", 2, true},
+		{"burst(1/s,1e7/s,1s,10s):10s", 8, false},
+		{"4000000/s", 4, true},
+		{"2000000", 0, false},
+	} {
+		p, err := ParseProfile(tt.rate)
+		if err != nil {
+			t.Fatalf("ParseProfile(%q): %v", tt.rate, err)
+		}
+		if err := p.CheckSchedulable(tt.workers); (err == nil) != tt.ok {
+			t.Errorf("CheckSchedulable(%q, %d) = %v, want ok %v", tt.rate, tt.workers, err, tt.ok)
+		} else if err != nil && !strings.Contains(err.Error(), "1000000/s") {
+			t.Errorf("CheckSchedulable(%q): %v does not name the limit", tt.rate, err)
+		}
 	}
 }

@@ -28,11 +28,22 @@ type BrokerDetails struct {
 	MessageID   string `json:"message_id"`
 	// Mode is "pubsub" (publish and receive on a temporary subscription)
 	// or "request" (NATS request/reply to a responder).
-	Mode      string `json:"mode"`
-	Partition *int32 `json:"partition,omitempty"`
-	Offset    *int64 `json:"offset,omitempty"`
+	Mode string `json:"mode"`
+	// Partition and Offset are where the probe message went (Kafka: the
+	// lowest-numbered partition of the topic); Partitions lists every
+	// partition a Kafka probe produced to and fetched from.
+	Partition  *int32            `json:"partition,omitempty"`
+	Offset     *int64            `json:"offset,omitempty"`
+	Partitions []PartitionOffset `json:"partitions,omitempty"`
 	// Skipped counts other messages seen before the probe's own.
 	Skipped int `json:"skipped"`
+}
+
+// PartitionOffset is the offset a partition's leader acknowledged for
+// the probe record.
+type PartitionOffset struct {
+	Partition int32 `json:"partition"`
+	Offset    int64 `json:"offset"`
 }
 
 // newMessageID makes a probe message's unique id, so that the probe

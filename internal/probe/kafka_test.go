@@ -1,12 +1,9 @@
 package probe
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/binary"
+	"crypto/tls"
 	"errors"
-	"hash/crc32"
 	"net"
 	"strings"
 	"sync/atomic"
@@ -206,7 +203,7 @@ func TestKafkaProbeFailures(t *testing.T) {
 		{name: "not a kafka listener", url: "kafka://" + httpish,
 			wantClass: ClassConnect, wantPhase: PhaseConnect, wantExit: 3, wantErr: "answered with HTTP"},
 		{name: "kafka before 0.11", url: old.URL,
-			wantClass: ClassProtocol, wantPhase: PhasePublish, wantExit: 1, wantErr: "Produce up to v2; the probe needs v3 or later"},
+			wantClass: ClassProtocol, wantPhase: PhasePublish, wantExit: 1, wantErr: "the probe needs Kafka 0.11 or later"},
 		{name: "topic does not exist", url: noAuto.URL, topic: "absent",
 			wantClass: ClassProtocol, wantPhase: PhasePublish, wantExit: 1, wantErr: "UNKNOWN_TOPIC_OR_PARTITION"},
 		{name: "produce refused", url: k.URL, topic: "refused",
@@ -305,21 +302,25 @@ func cmpOr(d, def time.Duration) time.Duration {
 }
 
 // TestKafkaFetchClientBatches reads batches franz-go's client wrote,
-// uncompressed and gzip, with the probe's fetch: the records before the
-// probe's value in the batch are counted as skipped.
+// uncompressed and with every codec, with the probe's fetch: the records
+// before the probe's value in the batch are counted as skipped, those
+// before the fetch offset are not.
 func TestKafkaFetchClientBatches(t *testing.T) {
 	k := must(probeserver.StartKafka())(t)
 	defer k.Stop()
 	addr := strings.TrimPrefix(k.URL, "kafka://")
 	for _, tt := range []struct {
-		topic   string
-		codec   kgo.CompressionCodec
-		wantErr string
+		topic       string
+		codec       kgo.CompressionCodec
+		from        int64
+		wantSkipped int
 	}{
-		{"plain", kgo.NoCompression(), ""},
-		{"gzipped", kgo.GzipCompression(), ""},
-		{"snappy", kgo.SnappyCompression(), "compressed with snappy"},
-		{"zstd", kgo.ZstdCompression(), "compressed with zstd"},
+		{"plain", kgo.NoCompression(), 0, 2},
+		{"gzipped", kgo.GzipCompression(), 0, 2},
+		{"snappy", kgo.SnappyCompression(), 0, 2},
+		{"lz4", kgo.Lz4Compression(), 0, 2},
+		{"zstd", kgo.ZstdCompression(), 0, 2},
+		{"from-the-second", kgo.GzipCompression(), 1, 1},
 	} {
 		t.Run(tt.topic, func(t *testing.T) {
 			// Values long and repetitive enough that the client does
@@ -330,181 +331,20 @@ func TestKafkaFetchClientBatches(t *testing.T) {
 			defer p.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 			defer cancel()
-			if err := p.connect(ctx); err != nil {
+			if err := p.connect(ctx, &Result{}); err != nil {
 				t.Fatal(err)
 			}
-			if err := p.findLeader(ctx, -1); err != nil {
+			if err := p.loadPartitions(ctx); err != nil {
 				t.Fatal(err)
 			}
 			var d BrokerDetails
-			err := p.fetch(ctx, 0, []byte("target"+pad), &d)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
+			if err := p.fetch(ctx, map[int32]int64{0: tt.from}, []byte("target"+pad), &d); err != nil {
 				t.Fatal(err)
 			}
-			if d.Skipped != 2 {
-				t.Errorf("skipped %d, want 2", d.Skipped)
+			if d.Skipped != tt.wantSkipped {
+				t.Errorf("skipped %d, want %d", d.Skipped, tt.wantSkipped)
 			}
 		})
-	}
-}
-
-// testBatch builds a magic-2 batch independently of appendRecordBatch:
-// several records, optionally gzip-compressed or marked as a control
-// batch, with a correct CRC.
-func testBatch(t *testing.T, first int64, attrs int16, values ...string) []byte {
-	t.Helper()
-	var records []byte
-	for i, v := range values {
-		rec := kmsg.Record{OffsetDelta: int32(i), Value: []byte(v)}
-		rec.Length = int32(len(rec.AppendTo(nil)) - 1)
-		records = rec.AppendTo(records)
-	}
-	if attrs&batchCodecMask == 1 {
-		var buf bytes.Buffer
-		zw := gzip.NewWriter(&buf)
-		_, _ = zw.Write(records)
-		if err := zw.Close(); err != nil {
-			t.Fatal(err)
-		}
-		records = buf.Bytes()
-	}
-	b := kmsg.RecordBatch{FirstOffset: first, Length: int32(49 + len(records)), Magic: 2, Attributes: attrs,
-		LastOffsetDelta: int32(len(values) - 1), ProducerID: -1, ProducerEpoch: -1, FirstSequence: -1,
-		NumRecords: int32(len(values)), Records: records}
-	out := b.AppendTo(nil)
-	binary.BigEndian.PutUint32(out[17:], crc32.Checksum(out[21:], crc32.MakeTable(crc32.Castagnoli)))
-	return out
-}
-
-func TestKafkaRecordBatch(t *testing.T) {
-	ts := time.UnixMilli(1_700_000_000_123)
-	for _, tt := range []struct {
-		name  string
-		key   string
-		value string
-	}{
-		{"empty value", "msctl-probe", ""},
-		{"short", "msctl-probe", "msctl-probe 0123 hello"},
-		{"long value, multi-byte varints", "k", strings.Repeat("x", 70000)},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			raw := appendRecordBatch([]byte("prefix"), ts, []byte(tt.key), []byte(tt.value))
-			if string(raw[:6]) != "prefix" {
-				t.Fatal("prefix overwritten")
-			}
-			raw = raw[6:]
-			var b kmsg.RecordBatch
-			if err := b.ReadFrom(raw); err != nil {
-				t.Fatal(err)
-			}
-			if int(b.Length) != len(raw)-12 || b.Magic != 2 || b.Attributes != 0 || b.NumRecords != 1 || b.LastOffsetDelta != 0 ||
-				b.FirstTimestamp != ts.UnixMilli() || b.MaxTimestamp != ts.UnixMilli() || b.PartitionLeaderEpoch != -1 ||
-				b.ProducerID != -1 || b.ProducerEpoch != -1 || b.FirstSequence != -1 {
-				t.Errorf("batch fields %+v", b)
-			}
-			if crc := crc32.Checksum(raw[21:], crc32.MakeTable(crc32.Castagnoli)); crc != uint32(b.CRC) {
-				t.Errorf("CRC %08x, want %08x", uint32(b.CRC), crc)
-			}
-			var rec kmsg.Record
-			if err := rec.ReadFrom(b.Records); err != nil {
-				t.Fatal(err)
-			}
-			if string(rec.Key) != tt.key || string(rec.Value) != tt.value || rec.OffsetDelta != 0 || rec.TimestampDelta64 != 0 {
-				t.Errorf("record %+v", rec)
-			}
-			// The probe's own decoder finds it, at any offset the
-			// broker assigned.
-			binary.BigEndian.PutUint64(raw, 41)
-			s, err := scanBatches(raw, 41, []byte(tt.value))
-			if err != nil || !s.found || s.skipped != 0 {
-				t.Errorf("scan = %+v, %v", s, err)
-			}
-			// One flipped bit in the covered bytes fails the CRC.
-			bad := bytes.Clone(raw)
-			bad[len(bad)-1] ^= 1
-			if _, err := scanBatches(bad, 41, []byte(tt.value)); err == nil || !strings.Contains(err.Error(), "CRC") {
-				t.Errorf("corrupted batch: %v", err)
-			}
-		})
-	}
-}
-
-func TestKafkaScanBatches(t *testing.T) {
-	plain := testBatch(t, 10, 0, "a", "b", "target", "c")
-	cat := func(bs ...[]byte) []byte { return bytes.Join(bs, nil) }
-	for _, tt := range []struct {
-		name        string
-		data        []byte
-		from        int64
-		wantFound   bool
-		wantSkipped int
-		wantNext    int64
-		wantErr     string
-	}{
-		{name: "records from the fetch offset on are counted", data: plain, from: 10, wantFound: true, wantSkipped: 2, wantNext: 14},
-		{name: "records before the fetch offset are not", data: plain, from: 11, wantFound: true, wantSkipped: 1, wantNext: 14},
-		{name: "gzip", data: testBatch(t, 0, 1, "x", "target"), wantFound: true, wantSkipped: 1, wantNext: 2},
-		{name: "not there yet", data: cat(testBatch(t, 0, 0, "x"), testBatch(t, 1, 1, "y", "z")), wantSkipped: 3, wantNext: 3},
-		{name: "control batch skipped", data: cat(testBatch(t, 0, batchControl, "marker"), testBatch(t, 1, 0, "target")), wantFound: true, wantNext: 2},
-		{name: "batch cut off at the end", data: cat(testBatch(t, 0, 0, "x"), testBatch(t, 1, 0, "target")[:30]), wantSkipped: 1, wantNext: 1},
-		{name: "empty", data: nil, from: 5, wantNext: 5},
-		{name: "snappy", data: testBatch(t, 0, 2, "target"), wantErr: "compressed with snappy"},
-		{name: "lz4", data: testBatch(t, 0, 3, "target"), wantErr: "compressed with lz4"},
-		{name: "zstd", data: testBatch(t, 0, 4, "target"), wantErr: "compressed with zstd"},
-		{name: "old message format", data: func() []byte {
-			b := bytes.Clone(plain)
-			b[16] = 1
-			return b
-		}(), wantErr: "format v1"},
-		{name: "corrupted CRC", data: func() []byte {
-			b := bytes.Clone(plain)
-			b[20] ^= 0xff
-			return b
-		}(), from: 10, wantErr: "CRC"},
-		{name: "corrupted record", data: func() []byte {
-			b := bytes.Clone(plain)
-			b[len(b)-1] ^= 0xff
-			return b
-		}(), from: 10, wantErr: "CRC"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			s, err := scanBatches(tt.data, tt.from, []byte("target"))
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, errKafkaProtocol) {
-					t.Fatalf("error %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if s.found != tt.wantFound || s.skipped != tt.wantSkipped || (!s.found && s.next != tt.wantNext) {
-				t.Errorf("scan = %+v, want found %v skipped %d next %d", s, tt.wantFound, tt.wantSkipped, tt.wantNext)
-			}
-		})
-	}
-}
-
-func TestKafkaSkipTags(t *testing.T) {
-	for _, tt := range []struct {
-		in, rest []byte
-		ok       bool
-	}{
-		{[]byte{0, 9}, []byte{9}, true},
-		{[]byte{2, 0, 1, 7, 5, 2, 8, 8, 9}, []byte{9}, true},
-		{[]byte{1, 0, 3, 7}, nil, false},
-		{[]byte{}, nil, false},
-	} {
-		rest, err := skipTags(tt.in)
-		if (err == nil) != tt.ok || !bytes.Equal(rest, tt.rest) {
-			t.Errorf("skipTags(%v) = %v, %v", tt.in, rest, err)
-		}
 	}
 }
 
@@ -514,4 +354,184 @@ func TestSoftwareVersion(t *testing.T) {
 	} {
 		want(t, in, softwareVersion(in), wantv)
 	}
+}
+
+// TestKafkaProbeSASL probes a cluster that requires SASL, with each
+// mechanism: the right password passes, a wrong one is the broker's
+// refusal (class status, exit 1), not an unreachable broker, and the
+// password is never in the result.
+func TestKafkaProbeSASL(t *testing.T) {
+	for _, mech := range KafkaSASLMechanisms {
+		t.Run(mech, func(t *testing.T) {
+			k := must(probeserver.StartKafkaWith(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation(), kfake.DefaultNumPartitions(2),
+				kfake.EnableSASL(), kfake.Superuser(mech, "probe", "s3cret-pass")))(t)
+			defer k.Stop()
+			for _, tt := range []struct {
+				name, pass string
+				wantOK     bool
+				wantClass  ErrorClass
+				wantExit   int
+				wantErr    string
+				// answer makes the cluster answer refused PLAIN
+				// credentials as Kafka does, with an error code
+				// (kfake closes the connection).
+				answer bool
+			}{
+				{"right password", "s3cret-pass", true, ClassNone, 0, "", false},
+				{"wrong password", "wrong-pass", false, ClassStatus, 1, "closed the connection during SASL authentication", false},
+				{"wrong password answered", "wrong-pass", false, ClassStatus, 1, "SASL_AUTHENTICATION_FAILED", true},
+			} {
+				if tt.answer && mech != "PLAIN" {
+					continue
+				}
+				t.Run(tt.name, func(t *testing.T) {
+					if tt.answer {
+						c := k.Cluster()
+						c.ControlKey(kmsg.SASLAuthenticate.Int16(), func(kr kmsg.Request) (kmsg.Response, error, bool) {
+							c.KeepControl()
+							req := kr.(*kmsg.SASLAuthenticateRequest)
+							if parts := strings.Split(string(req.SASLAuthBytes), "\x00"); len(parts) == 3 && parts[2] == "s3cret-pass" {
+								return nil, nil, false
+							}
+							resp := req.ResponseKind().(*kmsg.SASLAuthenticateResponse)
+							resp.ErrorCode = kerr.SaslAuthenticationFailed.Code
+							resp.ErrorMessage = kmsg.StringPtr("Authentication failed: Invalid username or password")
+							return resp, nil, true
+						})
+						defer c.DropControl()
+					}
+					p := must(NewKafka(KafkaOptions{URL: k.URL, SASL: KafkaSASL{Mechanism: mech, User: "probe", Password: tt.pass}}))(t)
+					defer p.Close()
+					rs, err := Run(context.Background(), p, RunOptions{Count: 2, Timeout: 3 * time.Second})
+					if err != nil {
+						t.Fatal(err)
+					}
+					r := rs[0]
+					if r.OK != tt.wantOK || r.ErrorClass != tt.wantClass {
+						t.Fatalf("ok %v class %q, want %v %q (error %q)", r.OK, r.ErrorClass, tt.wantOK, tt.wantClass, r.Error)
+					}
+					if got := ExitCode(rs); got != tt.wantExit {
+						t.Errorf("exit code %d, want %d", got, tt.wantExit)
+					}
+					if tt.wantOK {
+						if len(r.Broker.Partitions) != 2 || !rs[1].Reused || *rs[1].Broker.Offset != 1 {
+							t.Errorf("partitions %v, second probe reused %v offset %d", r.Broker.Partitions, rs[1].Reused, *rs[1].Broker.Offset)
+						}
+						return
+					}
+					want(t, "failed phase", r.FailedPhase, PhaseConnect)
+					wantErr(t, r, tt.wantErr)
+					wantErr(t, r, "check --sasl-user and the password")
+					if strings.Contains(r.Error, tt.pass) {
+						t.Errorf("error shows the password: %q", r.Error)
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestKafkaProbeTLS probes a cluster over TLS with a test CA: verified,
+// with a client certificate, by another server name, unverified with
+// --insecure, and failing verification without the CA.
+func TestKafkaProbeTLS(t *testing.T) {
+	ca := must(testserver.NewCA("kafka test CA"))(t)
+	server := must(ca.Issue(testserver.LeafOptions{CommonName: "kafka", DNSNames: []string{"kafka.test"}, IPs: []net.IP{net.IPv4(127, 0, 0, 1)}}))(t)
+	client := must(ca.Issue(testserver.LeafOptions{CommonName: "probe", Client: true}))(t)
+	dir := t.TempDir()
+	if err := testserver.WriteFiles(dir, ca, map[string]*testserver.Leaf{"client": client}); err != nil {
+		t.Fatal(err)
+	}
+	k := must(probeserver.StartKafkaWith(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation(), kfake.DefaultNumPartitions(1),
+		kfake.TLS(&tls.Config{Certificates: []tls.Certificate{server.TLS}, ClientCAs: ca.Pool(), ClientAuth: tls.VerifyClientCertIfGiven})))(t)
+	defer k.Stop()
+	caFile := dir + "/ca.pem"
+	for _, tt := range []struct {
+		name      string
+		tls       TLSOptions
+		wantClass ErrorClass
+		wantPhase string
+		verified  bool
+	}{
+		{name: "verified", tls: TLSOptions{CACert: caFile}, verified: true},
+		{name: "client certificate", tls: TLSOptions{CACert: caFile, Cert: dir + "/client.pem", Key: dir + "/client-key.pem"}, verified: true},
+		{name: "server name", tls: TLSOptions{CACert: caFile, ServerName: "kafka.test"}, verified: true},
+		{name: "insecure", tls: TLSOptions{Insecure: true}},
+		{name: "unknown CA", tls: TLSOptions{}, wantClass: ClassTLS, wantPhase: PhaseTLS},
+		{name: "wrong server name", tls: TLSOptions{CACert: caFile, ServerName: "other.test"}, wantClass: ClassTLS, wantPhase: PhaseTLS},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := tt.tls
+			p := must(NewKafka(KafkaOptions{URL: k.URL, TLS: &o}))(t)
+			defer p.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			r := p.Probe(ctx)
+			if r.ErrorClass != tt.wantClass || r.FailedPhase != tt.wantPhase {
+				t.Fatalf("class/phase %q/%q, want %q/%q (error %q)", r.ErrorClass, r.FailedPhase, tt.wantClass, tt.wantPhase, r.Error)
+			}
+			if tt.wantClass != ClassNone {
+				if got := ExitCode([]*Result{r}); got != 3 {
+					t.Errorf("exit code %d, want 3", got)
+				}
+				return
+			}
+			wantPhases(t, r, "connect", "tls", "publish", "roundtrip")
+			if r.TLS == nil || r.TLS.Verified != tt.verified || len(r.TLS.PeerChain) == 0 || r.TLS.PeerChain[0].Subject != "CN=kafka" {
+				t.Errorf("tls details %+v", r.TLS)
+			}
+		})
+	}
+	// A plaintext probe of the TLS listener fails to connect.
+	p := must(NewKafka(KafkaOptions{URL: k.URL}))(t)
+	defer p.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if r := p.Probe(ctx); r.OK || !r.ErrorClass.Unreachable() {
+		t.Errorf("plaintext to a TLS listener: ok %v class %q (%s)", r.OK, r.ErrorClass, r.Error)
+	}
+}
+
+// TestKafkaProbeBoundedByTimeout checks that kgo's retries end with the
+// probe's time limit: nothing listening, and a broker that goes away
+// between probes.
+func TestKafkaProbeBoundedByTimeout(t *testing.T) {
+	bounded := func(t *testing.T, p *KafkaProber, timeout time.Duration) *Result {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		start := time.Now()
+		r := p.Probe(ctx)
+		if took := time.Since(start); took > timeout+500*time.Millisecond {
+			t.Errorf("probe took %v with a %v time limit", took, timeout)
+		}
+		if r.OK || !r.ErrorClass.Unreachable() || ExitCode([]*Result{r}) != 3 {
+			t.Errorf("ok %v class %q exit %d (%s), want unreachable", r.OK, r.ErrorClass, ExitCode([]*Result{r}), r.Error)
+		}
+		return r
+	}
+	t.Run("closed port", func(t *testing.T) {
+		p := must(NewKafka(KafkaOptions{URL: "kafka://127.0.0.1:" + closedPort(t)}))(t)
+		defer p.Close()
+		want(t, "failed phase", bounded(t, p, 2*time.Second).FailedPhase, PhaseConnect)
+	})
+	t.Run("broker stopped", func(t *testing.T) {
+		k := must(probeserver.StartKafkaWith(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation(), kfake.DefaultNumPartitions(1)))(t)
+		p := must(NewKafka(KafkaOptions{URL: k.URL}))(t)
+		defer p.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		if r := p.Probe(ctx); !r.OK {
+			t.Fatalf("first probe: %s", r.Error)
+		}
+		k.Stop()
+		bounded(t, p, time.Second)
+		// And the next probe, from the seeds again, is bounded too.
+		bounded(t, p, time.Second)
+		closeStart := time.Now()
+		p.Close()
+		if took := time.Since(closeStart); took > time.Second {
+			t.Errorf("Close took %v", took)
+		}
+	})
 }

@@ -43,15 +43,11 @@ type Address struct {
 	Query  url.Values
 }
 
-// ParseAddress reads an address setting. An empty address, or msctl's
-// built-in default (which is Consul's 127.0.0.1:8500), means "this
+// ParseAddress reads an address setting. An empty address means "this
 // registry's usual local port": defaultHostPort. A host without a port gets
 // the port of defaultHostPort.
 func ParseAddress(s, defaultHostPort string) (Address, error) {
 	var a Address
-	if s == config.Defaults["address"] {
-		s = ""
-	}
 	// The query goes first: its values may hold URLs of their own.
 	if rest, q, ok := strings.Cut(s, "?"); ok {
 		v, err := url.ParseQuery(q)

@@ -15,7 +15,7 @@ func TestParseAddress(t *testing.T) {
 		scheme, hosts, path, qry string
 	}{
 		{"", "127.0.0.1:2379", "", "[127.0.0.1:2379]", "", "map[]"},
-		{"127.0.0.1:8500", "127.0.0.1:2379", "", "[127.0.0.1:2379]", "", "map[]"}, // msctl's Consul default
+		{"127.0.0.1:8500", "127.0.0.1:2379", "", "[127.0.0.1:8500]", "", "map[]"}, // an address set is used, whatever its port
 		{"h1,h2:2400", "127.0.0.1:2379", "", "[h1:2379 h2:2400]", "", "map[]"},
 		{"https://h1:2379/services/x?prefix=p", "127.0.0.1:2379", "https", "[h1:2379]", "/services/x", "map[prefix:[p]]"},
 		{"ns?endpoint=http://127.0.0.1:9/x", "127.0.0.1:1", "", "[ns:1]", "", "map[endpoint:[http://127.0.0.1:9/x]]"},

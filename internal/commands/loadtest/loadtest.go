@@ -251,6 +251,15 @@ func engineOptions(opts *Options) (lt.Options, error) {
 		if err != nil {
 			return o, exitcode.UsageError(fmt.Errorf("--rate: %w", err), "see `msctl loadtest --help` for the syntax")
 		}
+		// Rendered for pods, each runs its share; run here, this process
+		// runs all of it.
+		workers := 1
+		if opts.Render != "" {
+			workers = opts.Workers
+		}
+		if err := p.CheckSchedulable(workers); err != nil {
+			return o, exitcode.UsageError(fmt.Errorf("--rate: %w", err), "")
+		}
 		o.Profile = &p
 	default:
 		o.Concurrency = opts.Concurrency

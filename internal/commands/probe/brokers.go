@@ -2,11 +2,15 @@ package probe
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/msctl/msctl/internal/cmdutil"
 	"github.com/msctl/msctl/internal/exitcode"
+	"github.com/msctl/msctl/internal/output"
 	"github.com/msctl/msctl/internal/probe"
 )
 
@@ -23,7 +27,21 @@ type BrokerOptions struct {
 	Topic       string
 	Destination string
 	Payload     string
+
+	// Kafka: TLS is on with --tls or any TLS flag; SASL with
+	// --sasl-mechanism, the password read from SASLPasswordFile or the
+	// environment variable SASLPasswordEnv names, never from a flag.
+	UseTLS           bool
+	TLS              probe.TLSOptions
+	SASLMechanism    string
+	SASLUser         string
+	SASLPasswordFile string
+	Getenv           func(string) string
 }
+
+// SASLPasswordEnv is the environment variable the Kafka probe reads the
+// SASL password from when no --sasl-password-file is given.
+const SASLPasswordEnv = "MSCTL_SASL_PASSWORD"
 
 const brokerHelp = `Publish a probe message (its body starts with "msctl-probe ID") and receive
 it back, timing connect (TCP and the protocol's handshake), subscribe (the
@@ -32,14 +50,16 @@ does) and roundtrip (publish until the message is back). The connection
 and subscription are kept across --count probes.
 
 JSON "broker" details: destination, message_id, mode (pubsub or request),
-partition and offset (Kafka), skipped (other messages seen first).
+partition and offset (Kafka: of the lowest-numbered partition),
+partitions[{partition, offset}] (Kafka: every partition probed), skipped
+(other messages seen first).
 
 `
 
 // NewBrokerCmds builds `msctl probe nats`, `amqp`, `kafka` and `stomp`.
 func NewBrokerCmds(f *cmdutil.Factory, runF func(*BrokerOptions) error) []*cobra.Command {
 	mk := func(kind, use, short, long, example string, flags func(*cobra.Command, *BrokerOptions)) *cobra.Command {
-		opts := &BrokerOptions{CommonOptions: CommonOptions{IO: f.IOStreams}, Kind: kind}
+		opts := &BrokerOptions{CommonOptions: CommonOptions{IO: f.IOStreams}, Kind: kind, Getenv: f.Getenv}
 		cmd := &cobra.Command{
 			Use:               use,
 			Short:             short,
@@ -91,18 +111,37 @@ status.
 				cmd.Flags().StringVar(&o.RoutingKey, "routing-key", "", "routing key with --exchange (default the queue name)")
 			}),
 		mk("kafka", "kafka URL", "Probe a Kafka cluster: produce a record and fetch it back",
-			`Probe Kafka (kafka://HOST:9092[,HOST:9092...]) in the Kafka protocol:
-connect to the first seed broker that answers (ApiVersions), produce one
-record to partition 0 of --topic with acks=all (phase publish, until
-acked; the first probe also looks up the partition's leader there) and
-fetch it back from the acknowledged offset (roundtrip), without joining a
-consumer group. The topic is created if the cluster allows it. Plaintext
-listeners only (no TLS or SASL).
+			`Probe Kafka (kafka://HOST:9092[,HOST:9092...]) with franz-go's client
+(kgo): connect to the first seed broker that answers (TCP, TLS, ApiVersions,
+SASL), produce one record to every partition of --topic with the
+idempotent producer and acks=all (phase publish, until every partition's
+leader acked; the first probe also loads the topic's partitions there)
+and fetch each back from its acknowledged offset (roundtrip), without
+joining a consumer group. The topic is created if the cluster allows it.
+Records of every compression codec are read. kgo's retries (leader moves,
+lost connections) all end within --timeout.
+
+TLS: --tls, or any of --cacert, --cert/--key, --servername, --insecure,
+connects over TLS, verifying the brokers' certificates unless --insecure.
+SASL: --sasl-mechanism PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 with
+--sasl-user; the password is read from --sasl-password-file or from the
+environment variable MSCTL_SASL_PASSWORD, never from the command line, and is
+never printed. Refused credentials are class status (exit 1).
 
 `, `  msctl probe kafka kafka://localhost:9092
-  msctl probe kafka --topic orders.probe --count 10 kafka://b1:9092,b2:9092`,
+  msctl probe kafka --topic orders.probe --count 10 kafka://b1:9092,b2:9092
+  MSCTL_SASL_PASSWORD=... msctl probe kafka --cacert ca.pem --sasl-mechanism SCRAM-SHA-512 --sasl-user probe kafka://b1:9093`,
 			func(cmd *cobra.Command, o *BrokerOptions) {
-				cmd.Flags().StringVar(&o.Topic, "topic", "msctl-probe", "topic to produce to and fetch from")
+				fl := cmd.Flags()
+				fl.StringVar(&o.Topic, "topic", "msctl-probe", "topic to produce to and fetch from")
+				fl.BoolVar(&o.UseTLS, "tls", false, "connect to the brokers over TLS (implied by the other TLS flags)")
+				fl.StringVar(&o.TLS.ServerName, "servername", "", "TLS server name to verify, when not the broker's host")
+				addTLSFlags(cmd, &o.TLS)
+				fl.StringVar(&o.SASLMechanism, "sasl-mechanism", "", "SASL mechanism: "+strings.Join(probe.KafkaSASLMechanisms, ", "))
+				fl.StringVar(&o.SASLUser, "sasl-user", "", "SASL user name (with --sasl-mechanism)")
+				fl.StringVar(&o.SASLPasswordFile, "sasl-password-file", "", "file holding the SASL password (default $"+SASLPasswordEnv+")")
+				_ = cmd.MarkFlagFilename("sasl-password-file")
+				_ = cmd.RegisterFlagCompletionFunc("sasl-mechanism", cobra.FixedCompletions(probe.KafkaSASLMechanisms, cobra.ShellCompDirectiveNoFileComp))
 			}),
 		mk("stomp", "stomp URL", "Probe a STOMP broker (ActiveMQ, RabbitMQ, Artemis): send and receive back",
 			`Probe a STOMP 1.2 broker (stomp://[USER:PASS@]HOST:61613[/VHOST]) with
@@ -141,10 +180,51 @@ func RunBroker(ctx context.Context, opts *BrokerOptions) error {
 	case "stomp":
 		p, err = probe.NewSTOMP(probe.STOMPOptions{URL: opts.URL, Destination: opts.Destination, Payload: payload})
 	case "kafka":
-		p, err = probe.NewKafka(probe.KafkaOptions{URL: opts.URL, Topic: opts.Topic, Payload: payload})
+		var ko probe.KafkaOptions
+		if ko, err = opts.kafkaOptions(); err != nil {
+			return err
+		}
+		ko.Payload = payload
+		p, err = probe.NewKafka(ko)
 	}
 	if err != nil {
 		return exitcode.UsageError(err, "")
 	}
-	return opts.report(ctx, format, ro, p, false)
+	return opts.report(ctx, format, ro, p, opts.TLS.Insecure)
+}
+
+// kafkaOptions turns the Kafka flags into probe options, reading the SASL
+// password.
+func (opts *BrokerOptions) kafkaOptions() (probe.KafkaOptions, error) {
+	ko := probe.KafkaOptions{URL: opts.URL, Topic: opts.Topic}
+	t := opts.TLS
+	if opts.UseTLS || t.CACert != "" || t.Cert != "" || t.Key != "" || t.ServerName != "" || t.Insecure {
+		ko.TLS = &t
+	}
+	ko.SASL = probe.KafkaSASL{Mechanism: opts.SASLMechanism, User: opts.SASLUser}
+	if opts.SASLMechanism == "" {
+		if opts.SASLUser != "" || opts.SASLPasswordFile != "" {
+			return ko, exitcode.Usagef("--sasl-user and --sasl-password-file need --sasl-mechanism (%s)", strings.Join(probe.KafkaSASLMechanisms, ", "))
+		}
+		return ko, nil
+	}
+	if opts.SASLPasswordFile != "" {
+		b, err := os.ReadFile(opts.SASLPasswordFile)
+		if err != nil {
+			return ko, exitcode.Usagef("reading --sasl-password-file: %v", err)
+		}
+		// Files written with echo end in a newline that is not part
+		// of the password.
+		ko.SASL.Password = strings.TrimRight(string(b), "\r\n")
+	} else if opts.Getenv != nil {
+		ko.SASL.Password = opts.Getenv(SASLPasswordEnv)
+	}
+	if ko.SASL.Password == "" {
+		return ko, exitcode.Usagef("--sasl-mechanism %s needs a password: set %s or give --sasl-password-file", opts.SASLMechanism, SASLPasswordEnv)
+	}
+	if strings.EqualFold(opts.SASLMechanism, "PLAIN") && ko.TLS == nil {
+		st := output.NewStderrStyle(opts.IO)
+		fmt.Fprintln(opts.IO.ErrOut, st.Yellow("warning: SASL PLAIN without --tls sends the password in the clear"))
+	}
+	return ko, nil
 }

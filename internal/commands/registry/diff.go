@@ -62,8 +62,8 @@ instance-only-in-to, health-differs.`,
 	addConn(f, cmd, &opts.Conn)
 	cmd.Flags().StringVar(&opts.From, "from", "", "the first registry, as KIND://ADDRESS")
 	cmd.Flags().StringVar(&opts.To, "to", "", "the second registry, as KIND://ADDRESS")
-	cmdutil.RegisterEnum(cmd, "from", []string{"consul://", "etcd://", "zk://", "nacos://", "eureka://", "k8s://", "serf://", "cloudmap://", "dns://"})
-	cmdutil.RegisterEnum(cmd, "to", []string{"consul://", "etcd://", "zk://", "nacos://", "eureka://", "k8s://", "serf://", "cloudmap://", "dns://"})
+	cmdutil.RegisterEnum(cmd, "from", registry.URLSchemes())
+	cmdutil.RegisterEnum(cmd, "to", registry.URLSchemes())
 	opts.OpenURL = func(u string) (registry.Registry, error) {
 		return f.OpenRegistry(cmd.Flags(), func(c *config.Context) error {
 			kind, addr, ok := strings.Cut(u, "://")

@@ -24,7 +24,9 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 adapter msctl knows) from one place.
 
 The registry comes from the selected context, MSCTL_* variables or the
---registry/--address flags (consul://HOST:PORT and friends).
+--registry/--address flags, as KIND://ADDRESS:
+
+` + cmdutil.RegistryURLForms("  ") + `
 
 Exit codes: 0 ok; 1 a problem was found (doctor findings at or above
 --fail-on, a service that is not registered); 2 bad usage or credentials

@@ -136,3 +136,45 @@ func TestDeprecatedRemoval(t *testing.T) {
 		t.Errorf("proto: breaking=%d dangerous=%d ok=%v %+v", rep.Breaking, rep.Dangerous, rep.OK, rep.Findings)
 	}
 }
+
+// TestUnreadableReferenceIsExit2: a $ref or import that cannot be read, in
+// the revision or in the baseline, is bad input (exit 2) naming the file
+// and position of the reference, never a verdict.
+func TestUnreadableReferenceIsExit2(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"ok.yaml":      "openapi: 3.1.0\ninfo: {title: x, version: 1.0.0}\npaths: {}\n",
+		"missing.yaml": "openapi: 3.1.0\ninfo: {title: x, version: 2.0.0}\npaths:\n  /a:\n    post:\n      requestBody: {$ref: 'bodies.yaml#/Order'}\n      responses: {'200': {description: ok}}\n",
+		"local.yaml":   "openapi: 3.1.0\ninfo: {title: x, version: 1.0.0}\npaths:\n  /a:\n    get:\n      responses: {'200': {$ref: '#/components/responses/nope'}}\n",
+		"ok.proto":     "syntax = \"proto3\";\npackage a.v1;\nmessage A { string id = 1; }\n",
+		"import.proto": "syntax = \"proto3\";\npackage a.v1;\nimport \"money/money.proto\";\nmessage A { string id = 1; }\n",
+	}
+	for name, body := range files {
+		write(t, filepath.Join(dir, name), body)
+	}
+	tests := []struct {
+		name, target, against, want string
+		run                         func(context.Context, Options) (*compat.Report, error)
+	}{
+		{"openapi missing file, revision", "missing.yaml", "ok.yaml", `missing.yaml:6:27: $ref "bodies.yaml#/Order" at #/paths/~1a/post/requestBody: the referenced file`, OpenAPI},
+		{"openapi missing file, baseline", "ok.yaml", "missing.yaml", `baseline `, OpenAPI},
+		{"openapi local ref, revision", "local.yaml", "ok.yaml", `local.yaml:6:33: $ref "#/components/responses/nope"`, OpenAPI},
+		{"openapi local ref, baseline", "ok.yaml", "local.yaml", `has nothing at #/components/responses/nope`, OpenAPI},
+		{"proto missing import, revision", "import.proto", "ok.proto", `import.proto:3:8: `, Proto},
+		{"proto missing import, baseline", "ok.proto", "import.proto", `baseline `, Proto},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, err := tt.run(context.Background(), Options{Target: filepath.Join(dir, tt.target), Against: filepath.Join(dir, tt.against)})
+			if exitcode.Of(err) != exitcode.Usage {
+				t.Fatalf("err = %v (exit %d, report %+v), want exit 2", err, exitcode.Of(err), rep)
+			}
+			if !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("err = %q, want one line containing %q", err, tt.want)
+			}
+			if strings.Contains(tt.name, "missing") && !strings.Contains(err.Error(), "does not exist") && !strings.Contains(err.Error(), "no such file") {
+				t.Errorf("err = %q does not say the file is missing", err)
+			}
+		})
+	}
+}

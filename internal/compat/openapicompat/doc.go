@@ -4,7 +4,8 @@
 // request fields; type, format, enum and constraint changes in the
 // breaking direction (a request narrowed, a response widened); required
 // response fields removed; security requirement changes. $ref (local and
-// to other files), allOf, oneOf and anyOf are resolved.
+// to other files), allOf, oneOf and anyOf are resolved; a $ref that does
+// not resolve makes Load fail (see RefError).
 //
 // Documents are read as YAML node trees (JSON is YAML), so every finding
 // carries the file:line:column of the element in the new document, or in
@@ -14,6 +15,7 @@ package openapicompat
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,6 +75,9 @@ func Load(path string, read func(string) ([]byte, error), label string) (*Doc, e
 	if p, ok := top.get("paths"); ok && p.n.Kind != yaml.MappingNode {
 		return nil, &ParseError{Location: p.loc(), Err: errors.New("paths is not a mapping")}
 	}
+	if err := d.checkRefs(); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -82,7 +87,7 @@ func (d *Doc) parse(path string) (*yaml.Node, error) {
 	}
 	b, err := d.read(path)
 	if err != nil {
-		return nil, &ParseError{Location: compat.Location{File: d.label + path}, Err: err}
+		return nil, &ParseError{Location: compat.Location{File: d.label + path}, Err: &readError{err}}
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
@@ -103,6 +108,13 @@ func (d *Doc) parse(path string) (*yaml.Node, error) {
 	d.files[path] = doc.Content[0]
 	return doc.Content[0], nil
 }
+
+// readError is a file that could not be read (as opposed to parsed).
+type readError struct{ err error }
+
+func (e *readError) Error() string { return e.err.Error() }
+
+func (e *readError) Unwrap() error { return e.err }
 
 // node is a YAML node with the file it is in.
 type node struct {
@@ -160,57 +172,76 @@ func (x node) keyNode(key string) node {
 }
 
 // deref follows $ref chains: local (#/components/...), and relative files
-// (common.yaml#/components/schemas/X). A broken $ref leaves the node.
+// (common.yaml#/components/schemas/X). Load has checked that every $ref
+// resolves (checkRefs), so a failure here cannot happen on a loaded
+// document; the node is left as it is then.
 func (x node) deref() node {
 	for i := 0; i < 32; i++ {
 		r, ok := x.rawGet("$ref")
 		if !ok || r.n.Kind != yaml.ScalarNode {
 			return x
 		}
-		target, ok := x.resolve(r.n.Value)
-		if !ok {
+		target, err := x.resolve(r.n.Value)
+		if err != nil {
 			return x
 		}
-		target.ref = target.file + "#" + strings.SplitN(r.n.Value, "#", 2)[len(strings.SplitN(r.n.Value, "#", 2))-1]
+		_, frag, _ := strings.Cut(r.n.Value, "#")
+		target.ref = target.file + "#" + frag
 		x = target
 	}
 	return x
 }
 
-func (x node) resolve(ref string) (node, bool) {
+// resolve finds the node a $ref names; the error says what is missing.
+func (x node) resolve(ref string) (node, error) {
 	file, frag, _ := strings.Cut(ref, "#")
 	target := x.file
 	if file != "" {
 		if strings.Contains(file, "://") {
-			return node{}, false
+			return node{}, errors.New("remote references are not fetched: download the file and refer to it by a relative path")
 		}
 		target = filepath.Join(filepath.Dir(x.file), file)
 	}
 	root, err := x.d.parse(target)
-	if err != nil {
-		return node{}, false
+	var re *readError
+	switch {
+	case errors.As(err, &re) && errors.Is(err, fs.ErrNotExist):
+		return node{}, fmt.Errorf("the referenced file %s does not exist", x.d.label+target)
+	case errors.As(err, &re):
+		return node{}, fmt.Errorf("the referenced file cannot be read: %w", re.err)
+	case err != nil:
+		return node{}, fmt.Errorf("the referenced file does not parse: %w", err)
 	}
 	cur := node{d: x.d, n: root, file: target}
+	where := "the file"
+	if target != x.file {
+		where = x.d.label + target
+	}
+	walked := ""
 	for _, part := range strings.Split(strings.TrimPrefix(frag, "/"), "/") {
 		if part == "" {
 			continue
 		}
+		walked += "/" + part
 		part = strings.ReplaceAll(strings.ReplaceAll(part, "~1", "/"), "~0", "~")
 		if cur.n.Kind == yaml.SequenceNode {
 			var i int
 			if _, err := fmt.Sscanf(part, "%d", &i); err != nil || i < 0 || i >= len(cur.n.Content) {
-				return node{}, false
+				return node{}, fmt.Errorf("%s has no element at #%s", where, walked)
 			}
 			cur = node{d: x.d, n: cur.n.Content[i], file: target}
 			continue
 		}
 		next, ok := cur.rawGet(part)
 		if !ok {
-			return node{}, false
+			if full := "/" + strings.TrimPrefix(frag, "/"); full != walked {
+				return node{}, fmt.Errorf("%s has nothing at #%s (#%s is missing)", where, full, walked)
+			}
+			return node{}, fmt.Errorf("%s has nothing at #%s", where, walked)
 		}
 		cur = next
 	}
-	return cur, true
+	return cur, nil
 }
 
 // entries lists a mapping's key/value pairs in order, values dereferenced.

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/msctl/msctl/internal/atomicfile"
 	"github.com/msctl/msctl/internal/cmdutil"
 	"github.com/msctl/msctl/internal/commands"
 	"github.com/msctl/msctl/internal/docgen"
@@ -46,7 +47,19 @@ func run(repo string) error {
 	if err != nil {
 		return err
 	}
-	return docgen.Write(filepath.Join(repo, "completions"), comp, "")
+	if err := docgen.Write(filepath.Join(repo, "completions"), comp, ""); err != nil {
+		return err
+	}
+	adapters := filepath.Join(repo, "docs", "registry-adapters.md")
+	page, err := os.ReadFile(adapters)
+	if err != nil {
+		return err
+	}
+	page, err = docgen.WithKindsTable(page)
+	if err != nil {
+		return fmt.Errorf("%s: %w", adapters, err)
+	}
+	return atomicfile.WriteFile(adapters, page, 0o644)
 }
 
 func man(dir string) error {

@@ -40,7 +40,12 @@ import (
 )
 
 func init() {
-	registry.RegisterKind("cloudmap", []string{"aws-cloudmap"}, Open)
+	registry.RegisterKind(registry.Kind{
+		Name: "cloudmap", Title: "AWS Cloud Map", Aliases: []string{"aws-cloudmap"},
+		URL:     "NAMESPACE[?region=R][&endpoint=URL][&profile=P]",
+		Default: "credentials from the AWS default chain",
+		Open:    Open,
+	})
 }
 
 // API is the part of the SDK's Cloud Map client the adapter calls;
@@ -67,9 +72,6 @@ type Registry struct {
 // Open reads the settings without loading credentials.
 func Open(c config.Context) (registry.Registry, error) {
 	addr := c.Address
-	if addr == config.Defaults["address"] {
-		addr = ""
-	}
 	ns, q, _ := strings.Cut(addr, "?")
 	qv, err := url.ParseQuery(q)
 	if err != nil {

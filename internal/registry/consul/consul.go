@@ -32,8 +32,16 @@ import (
 	"github.com/msctl/msctl/internal/registry"
 )
 
+// DefaultAddress is a Consul agent's usual HTTP address on this host.
+const DefaultAddress = "127.0.0.1:8500"
+
 func init() {
-	registry.RegisterKind("consul", nil, Open)
+	registry.RegisterKind(registry.Kind{
+		Name: "consul", Title: "Consul",
+		URL:            "HOST:PORT",
+		DefaultAddress: DefaultAddress,
+		Open:           Open,
+	})
 }
 
 // Registry talks to one Consul agent.
@@ -65,7 +73,7 @@ func Open(c config.Context) (registry.Registry, error) {
 func New(c config.Context) (*Registry, error) {
 	addr := c.Address
 	if addr == "" {
-		addr = "127.0.0.1:8500"
+		addr = DefaultAddress
 	}
 	scheme := "http"
 	host := addr

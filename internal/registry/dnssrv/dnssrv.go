@@ -30,7 +30,12 @@ import (
 const DefaultDomain = "service.consul"
 
 func init() {
-	registry.RegisterKind("dns", []string{"srv", "dns-srv"}, Open)
+	registry.RegisterKind(registry.Kind{
+		Name: "dns", Title: "DNS SRV", Aliases: []string{"srv", "dns-srv"},
+		URL:     "SERVER[:PORT][?domain=D][&services=a,b]",
+		Default: "first nameserver of /etc/resolv.conf",
+		Open:    Open,
+	})
 }
 
 // Registry is the DNS SRV adapter.
@@ -46,9 +51,6 @@ type Registry struct {
 func Open(c config.Context) (registry.Registry, error) {
 	r := &Registry{domain: DefaultDomain, client: &dns.Client{Timeout: 3 * time.Second}}
 	addr := c.Address
-	if addr == config.Defaults["address"] {
-		addr = ""
-	}
 	a, err := registry.ParseAddress(addr, "127.0.0.1:53")
 	if err != nil {
 		return nil, err

@@ -52,7 +52,12 @@ import (
 const DefaultAddress = "127.0.0.1:2379"
 
 func init() {
-	registry.RegisterKind("etcd", []string{"etcd3"}, Open)
+	registry.RegisterKind(registry.Kind{
+		Name: "etcd", Title: "etcd", Aliases: []string{"etcd3"},
+		URL:            "HOST:PORT[,HOST:PORT...][/PREFIX][?prefix=P]",
+		DefaultAddress: DefaultAddress,
+		Open:           Open,
+	})
 }
 
 // Registry is the etcd adapter. Its client is made on first use.

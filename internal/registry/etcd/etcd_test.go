@@ -157,7 +157,7 @@ func TestOpenSettings(t *testing.T) {
 		endpoints    string
 	}{
 		{"", "", "[http://127.0.0.1:2379]"},
-		{"127.0.0.1:8500", "", "[http://127.0.0.1:2379]"}, // msctl's Consul default
+		{"127.0.0.1:8500", "", "[http://127.0.0.1:8500]"}, // as given: no address is another kind's default
 		{"h1,h2:2400/services", "/services/", "[http://h1:2379 http://h2:2400]"},
 		{"https://h1:2379?prefix=svc", "svc/", "[https://h1:2379]"},
 		{"h1?layout=json", "", "[http://h1:2379]"},

@@ -30,7 +30,13 @@ import (
 const DefaultAddress = "127.0.0.1:8761"
 
 func init() {
-	registry.RegisterKind("eureka", nil, Open)
+	registry.RegisterKind(registry.Kind{
+		Name: "eureka", Title: "Eureka",
+		URL:            "HOST:PORT[/BASE]",
+		DefaultAddress: DefaultAddress,
+		Default:        DefaultAddress + ", base `/eureka`",
+		Open:           Open,
+	})
 }
 
 // Registry is the Eureka adapter.

@@ -37,7 +37,12 @@ import (
 )
 
 func init() {
-	registry.RegisterKind("kubernetes", []string{"k8s"}, Open)
+	registry.RegisterKind(registry.Kind{
+		Name: "kubernetes", Title: "Kubernetes", Scheme: "k8s", Aliases: []string{"k8s"},
+		URL:     "[CONTEXT][?port=NAME]",
+		Default: "current kubeconfig context",
+		Open:    Open,
+	})
 }
 
 // ServiceNameLabel links an EndpointSlice to its Service.
@@ -68,9 +73,6 @@ type Registry struct {
 // "default"), ?port=NAME to report that named port.
 func Open(c config.Context) (registry.Registry, error) {
 	addr := c.Address
-	if addr == config.Defaults["address"] {
-		addr = ""
-	}
 	ctxName, q, _ := strings.Cut(addr, "?")
 	qv, err := url.ParseQuery(q)
 	if err != nil {

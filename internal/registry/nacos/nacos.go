@@ -36,7 +36,13 @@ const (
 )
 
 func init() {
-	registry.RegisterKind("nacos", nil, Open)
+	registry.RegisterKind(registry.Kind{
+		Name: "nacos", Title: "Nacos",
+		URL:            "HOST:PORT[?group=G][&api=v2]",
+		DefaultAddress: DefaultAddress,
+		Default:        DefaultAddress + ", group DEFAULT_GROUP, API v1",
+		Open:           Open,
+	})
 }
 
 // Registry is the Nacos adapter.

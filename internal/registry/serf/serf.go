@@ -33,7 +33,13 @@ const (
 )
 
 func init() {
-	registry.RegisterKind("serf", nil, Open)
+	registry.RegisterKind(registry.Kind{
+		Name: "serf", Title: "Serf",
+		URL:            "HOST:PORT[?tag=TAG]",
+		DefaultAddress: DefaultAddress,
+		Default:        DefaultAddress + ", tag `" + DefaultServiceTag + "`",
+		Open:           Open,
+	})
 }
 
 // Registry is the Serf adapter; it connects on first use.

@@ -40,7 +40,13 @@ const (
 )
 
 func init() {
-	registry.RegisterKind("zookeeper", []string{"zk"}, Open)
+	registry.RegisterKind(registry.Kind{
+		Name: "zookeeper", Title: "ZooKeeper", Scheme: "zk", Aliases: []string{"zk"},
+		URL:            "HOST:PORT[,HOST:PORT...][/BASE]",
+		DefaultAddress: DefaultAddress,
+		Default:        DefaultAddress + ", base `" + DefaultBase + "`",
+		Open:           Open,
+	})
 }
 
 // Registry is the ZooKeeper adapter; it connects on first use.
