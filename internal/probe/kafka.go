@@ -303,8 +303,8 @@ func (p *KafkaProber) connect(ctx context.Context, r *Result) error {
 		}
 	}
 	if seed == nil {
-		// A connection kept by an earlier client cannot exist; say so
-		// rather than report a phase of nothing.
+		// Ping answered without a dial of ours (not expected from a
+		// new client): the whole wait is still the connect phase.
 		r.addPhase(PhaseConnect, took)
 		return nil
 	}

@@ -535,3 +535,40 @@ func TestKafkaProbeBoundedByTimeout(t *testing.T) {
 		}
 	})
 }
+
+// TestKafkaFetchSkipsControlRecords fetches past transaction markers: a
+// transactional client commits a record, then the probe's value; the
+// commit marker between them is not counted as a skipped record.
+func TestKafkaFetchSkipsControlRecords(t *testing.T) {
+	k := must(probeserver.StartKafka())(t)
+	defer k.Stop()
+	addr := strings.TrimPrefix(k.URL, "kafka://")
+	cl := must(kgo.NewClient(kgo.SeedBrokers(addr), kgo.TransactionalID("msctl-probe-test"), kgo.AllowAutoTopicCreation(),
+		kgo.DefaultProduceTopic("txn"), kgo.RecordPartitioner(kgo.ManualPartitioner())))(t)
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, v := range []string{"before", "target"} {
+		if err := cl.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.ProduceSync(ctx, &kgo.Record{Partition: 0, Value: []byte(v)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := must(NewKafka(KafkaOptions{URL: k.URL, Topic: "txn"}))(t)
+	defer p.Close()
+	if err := p.connect(ctx, &Result{}); err != nil {
+		t.Fatal(err)
+	}
+	var d BrokerDetails
+	if err := p.fetch(ctx, map[int32]int64{0: 0}, []byte("target"), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Skipped != 1 {
+		t.Errorf("skipped %d, want 1 (the first record, not the commit marker)", d.Skipped)
+	}
+}
