@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/msctl/msctl/internal/cmdutil"
+	"github.com/msctl/msctl/internal/giop"
 	"github.com/msctl/msctl/internal/iostreams"
 	"github.com/msctl/msctl/internal/testserver"
 	"github.com/msctl/msctl/internal/testserver/probeserver"
@@ -101,6 +103,29 @@ func ScriptParams(t *testing.T, dir string) testscript.Params {
 				ts.Defer(a.Stop)
 				ts.Setenv("STOMP_URL", a.STOMPURL)
 				ts.Setenv("STOMP_BAD_URL", strings.Replace(a.STOMPURL, ":secret@", ":wrong@", 1))
+			},
+			"start-omninames": func(ts *testscript.TestScript, neg bool, args []string) {
+				// CORBA_ADDR: a real omniNames (Debian omniorb-nameserver)
+				// with contexts a and a/b and "ghost" bound to an object
+				// that does not exist; CORBA_NS is its NameService
+				// corbaloc, and $WORK/ns.ior holds its root IOR.
+				o, err := testserver.StartOmniNames()
+				ts.Check(err)
+				ts.Defer(o.Stop)
+				for _, a := range [][]string{{"bind_new_context", "a"}, {"bind_new_context", "a/b"}} {
+					_, err := o.Nameclt(a...)
+					ts.Check(err)
+				}
+				root, err := giop.ParseIOR(o.IOR)
+				ts.Check(err)
+				p := *root.Profiles[0].IIOP
+				p.ObjectKey = []byte("no-such-object")
+				ghost := giop.IOR{TypeID: "IDL:msctl/Ghost:1.0", Profiles: []giop.Profile{{Tag: giop.TagInternetIOP, IIOP: &p}}}
+				_, err = o.Nameclt("bind", "ghost", ghost.Stringify(binary.BigEndian))
+				ts.Check(err)
+				ts.Check(os.WriteFile(ts.MkAbs("ns.ior"), []byte(o.IOR+"\n"), 0o644))
+				ts.Setenv("CORBA_ADDR", o.Addr)
+				ts.Setenv("CORBA_NS", o.Corbaloc)
 			},
 			"start-graphql-server": func(ts *testscript.TestScript, neg bool, args []string) {
 				s := probeserver.StartGraphQL()
